@@ -1,0 +1,158 @@
+# Hypatia — the one entry point.
+#
+#   make              build the hypervisor (your code: build/stub/)
+#   make qemu         boot it in QEMU, serial console on this terminal (Ctrl-a x quits)
+#   make qemu-gdb     the same, stopped, waiting for GDB;   make gdb   attach GDB
+#   make bochs        boot it in Bochs (the VMX + EPT path of lab 3)
+#   make grade LAB=n  grade lab n;   make test   the whole test suite
+#   make demo         the reference system running (builds with every solution)
+#   make bench, make docs, make handout OUT=dir, make deps, make clean
+#
+#   SOL=all or SOL=0,1   build with the reference solutions of those labs overlaid
+#                        (instructors; a handout has no solutions/)
+
+PYTHON   := /usr/bin/python3
+CC       := gcc
+LD       := ld
+OBJCOPY  := objcopy
+NM       := nm
+QEMU     := qemu-system-x86_64
+GDB      := gdb
+VERSION  := 0.1.0
+
+comma := ,
+empty :=
+space := $(empty) $(empty)
+
+# --- which solutions are overlaid -------------------------------------------
+LAB_NUMBERS := $(sort $(patsubst labs/lab%,%,$(wildcard labs/lab[0-9]*)))
+SOL ?=
+SOL_LABS := $(if $(filter all,$(SOL)),$(LAB_NUMBERS),$(subst $(comma),$(space),$(SOL)))
+VARIANT  := $(if $(strip $(SOL_LABS)),sol-$(subst $(space),-,$(strip $(SOL_LABS))),stub)
+BUILD    := build/$(VARIANT)
+# A student file's source: the reference version of the latest overlaid lab
+# that has one, else the file in kernel/ itself.
+reverse  = $(if $(1),$(call reverse,$(wordlist 2,$(words $(1)),$(1))) $(firstword $(1)))
+pick_src = $(firstword $(wildcard $(foreach n,$(call reverse,$(SOL_LABS)),solutions/lab$(n)/$(1))) $(1))
+
+# --- the hypervisor -----------------------------------------------------------
+KERNEL_SRCS := $(sort $(shell find kernel -name '*.c' -o -name '*.S'))
+KERNEL_OBJS := $(patsubst %,$(BUILD)/%.o,$(KERNEL_SRCS))
+KERNEL      := $(BUILD)/kernel/hypatia.elf
+KERNEL32    := $(BUILD)/kernel/hypatia32.elf
+
+KERNEL_CFLAGS := -std=gnu11 -O2 -g -Wall -Wextra -Werror \
+	-ffreestanding -nostdinc -isystem $(shell $(CC) -print-file-name=include) \
+	-fno-pic -fno-pie -mcmodel=kernel -mno-red-zone -mgeneral-regs-only \
+	-fno-stack-protector -fno-omit-frame-pointer -fno-optimize-sibling-calls \
+	-fno-tree-loop-distribute-patterns -fno-asynchronous-unwind-tables \
+	-Ikernel/include -MMD -MP \
+	-DHYPATIA_VERSION='"$(VERSION)"' -DHYPATIA_BUILD='"$(VARIANT)"'
+KERNEL_LDFLAGS := -nostdlib -z max-page-size=0x1000 -z noexecstack --no-warn-rwx-segments -T kernel/kernel.ld
+
+.DEFAULT_GOAL := all
+all: $(KERNEL32) guests
+.PHONY: all
+
+# One rule per source, so an overlaid solution compiles to the same object path.
+define compile_rule
+$(BUILD)/$(1).o: $(call pick_src,$(1)) Makefile | deps-quiet
+	@mkdir -p $$(dir $$@)
+	@echo "  CC      $$<"
+	@$(CC) $(KERNEL_CFLAGS) -c $$< -o $$@
+endef
+$(foreach src,$(KERNEL_SRCS),$(eval $(call compile_rule,$(src))))
+
+# Two links, as Linux's kallsyms: the first gives the addresses of the
+# functions, from which gen-ksyms builds the symbol table the second link
+# includes. The table sits after all code (kernel.ld), so no function moves;
+# the cmp proves it.
+$(KERNEL): $(KERNEL_OBJS) kernel/kernel.ld scripts/gen-ksyms
+	@echo "  LD      $@"
+	@printf '\t.section .ksyms, "a"\n\t.globl ksym_count, ksym_addresses, ksym_name_offsets, ksym_names\nksym_count: .quad 0\nksym_addresses:\nksym_name_offsets:\nksym_names:\n' \
+		| $(CC) -c -x assembler - -o $(BUILD)/kernel/ksyms-empty.o
+	@$(LD) $(KERNEL_LDFLAGS) -o $@.pass1 $(KERNEL_OBJS) $(BUILD)/kernel/ksyms-empty.o
+	@$(NM) -n --defined-only $@.pass1 | $(PYTHON) scripts/gen-ksyms > $(BUILD)/kernel/ksyms.S
+	@$(CC) -c $(BUILD)/kernel/ksyms.S -o $(BUILD)/kernel/ksyms.o
+	@$(LD) $(KERNEL_LDFLAGS) -o $@ $(KERNEL_OBJS) $(BUILD)/kernel/ksyms.o
+	@$(NM) -n --defined-only $@.pass1 | grep -i ' t ' | grep -v ksym_ > $@.syms1
+	@$(NM) -n --defined-only $@ | grep -i ' t ' | grep -v ksym_ > $@.syms2
+	@cmp -s $@.syms1 $@.syms2 || { echo "error: functions moved between the two links"; exit 1; }
+
+# QEMU's -kernel loader refuses ELF64 images; the same image as ELF32 boots.
+$(KERNEL32): $(KERNEL)
+	@$(OBJCOPY) -O elf32-i386 $< $@
+
+-include $(KERNEL_OBJS:.o=.d)
+-include guests/guests.mk
+
+# --- running it -----------------------------------------------------------------
+QEMU_CPU   := qemu64,+svm,+npt,+umip
+QEMU_FLAGS := -machine pc -cpu $(QEMU_CPU) -m 128M -nodefaults -display none -no-reboot \
+	-device isa-debug-exit,iobase=0xf4,iosize=0x04
+HV_ARGS    ?= nonce=1 selftest=all
+GDBPORT    := $(shell expr `id -u` % 5000 + 25000)
+
+qemu: $(KERNEL32)
+	@$(PYTHON) scripts/qemu-status $(QEMU) $(QEMU_FLAGS) -serial mon:stdio -kernel $(KERNEL32) -append "$(HV_ARGS)"
+
+qemu-gdb: $(KERNEL32) .gdbinit
+	@echo "*** QEMU is stopped at the first instruction, waiting for GDB on port $(GDBPORT)."
+	@echo "*** In another terminal, in this directory, run: make gdb"
+	@$(PYTHON) scripts/qemu-status $(QEMU) $(QEMU_FLAGS) -serial mon:stdio -kernel $(KERNEL32) -append "$(HV_ARGS)" -S -gdb tcp::$(GDBPORT)
+
+.gdbinit: scripts/gdbinit.tmpl Makefile
+	@sed -e "s|@GDBPORT@|$(GDBPORT)|g" -e "s|@KERNEL@|$(KERNEL)|g" $< > $@
+
+# -n -x: read only the kit's .gdbinit, whatever GDB's auto-load safe-path says.
+gdb: .gdbinit
+	$(GDB) -q -n -x .gdbinit
+
+bochs: $(KERNEL)
+	@scripts/bochs-run --kernel $(KERNEL) --cmdline "$(HV_ARGS)"
+
+bochs-dbg: $(KERNEL)
+	@scripts/bochs-run --kernel $(KERNEL) --cmdline "$(HV_ARGS)" --debugger
+
+demo: deps
+	@$(MAKE) --no-print-directory SOL=all all
+	@$(PYTHON) scripts/demo --build build/sol-$(subst $(space),-,$(LAB_NUMBERS))
+
+.PHONY: qemu qemu-gdb gdb bochs bochs-dbg demo
+
+# --- grading and tests --------------------------------------------------------------
+LAB ?= 0
+GRADE_ARGS ?=
+grade: all
+	@$(PYTHON) -m grader --lab $(LAB) --build $(BUILD) $(GRADE_ARGS)
+
+test: deps
+	@$(PYTHON) scripts/run-tests
+
+bench: all
+	@$(PYTHON) scripts/bench --build $(BUILD)
+
+.PHONY: grade test bench
+
+# --- docs, handouts, dependencies ----------------------------------------------------------
+docs: deps-quiet
+	@mkdir -p build/docs
+	@doxygen docs/Doxyfile
+	@echo "  DOCS    build/docs/html/index.html"
+
+OUT ?=
+handout:
+	@test -n "$(OUT)" || { echo "usage: make handout OUT=dir [LABS=0,1]"; exit 2; }
+	@$(PYTHON) scripts/make-handout --out "$(OUT)" $(if $(LABS),--labs $(LABS))
+
+deps:
+	@scripts/install-deps
+
+# Before compiling: only check that the compiler exists, quietly.
+deps-quiet:
+	@command -v $(CC) >/dev/null || { echo "gcc is missing: run 'make deps'"; exit 1; }
+
+clean:
+	rm -rf build .gdbinit
+
+.PHONY: docs handout deps deps-quiet clean

@@ -1,0 +1,1 @@
+"""Hypatia's autograder: `python3 -m grader --lab N`. See docs/grading.md."""

@@ -1,0 +1,284 @@
+"""gradelib — run the hypervisor (or a native guest) in QEMU or Bochs and judge the run.
+
+Every run has a timeout and an output cap, so a kernel that hangs, floods the
+console or triple-faults costs one test, never the grader. A run's status says
+how it ended, in the words of docs/exit-codes.md:
+
+    success        the kernel wrote exit code 0x10   (QEMU status 33)
+    failure        exit code 0x11: a test ran and found a wrong result
+    panic          exit code 0x12: the kernel crashed (a dump is in the output)
+    error          exit code 0x13: the test could not run (bad setup or input)
+    triple-fault   QEMU stopped with status 0: the CPU reset (-no-reboot)
+    timeout        no exit within the time limit: a hang
+    flood          more output than the cap allows
+    crash          the emulator itself failed (bad arguments, missing file)
+
+`Run.expect()` is how tests check output: on a mismatch it raises an
+AssertionError that says what was expected, what the run did instead, and
+quotes the last lines of output.
+"""
+import os
+import re
+import select
+import shlex
+import signal
+import socket
+import subprocess
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+QEMU = "qemu-system-x86_64"
+QEMU_CPU = "qemu64,+svm,+npt,+umip"
+QEMU_MEMORY = "128M"
+OUTPUT_CAP = 512 * 1024
+QUOTE_LINES = 25
+
+QEMU_STATUS = {33: "success", 35: "failure", 37: "panic", 39: "error", 0: "triple-fault"}
+EXIT_LINE = re.compile(r"^\[hv\] exit: (success|failure|panic|error)\b", re.M)
+RESULT_LINE = re.compile(r"^RESULT: (PASS|FAIL|ERROR|SKIP)\b", re.M)
+RESULT_STATUS = {"PASS": "success", "SKIP": "success", "FAIL": "failure", "ERROR": "error"}
+
+
+class Run:
+    """The outcome of one boot: the serial output and how the run ended."""
+
+    def __init__(self, command, output, status, exit_code, duration, stderr=""):
+        self.command = command
+        self.output = output
+        self.lines = output.splitlines()
+        self.status = status
+        self.exit_code = exit_code
+        self.duration = duration
+        self.stderr = stderr
+
+    def tail(self, n=QUOTE_LINES):
+        """The last @n lines of output, indented, for error messages."""
+        lines = self.lines[-n:] if self.lines else ["(no output at all)"]
+        return "\n".join("    | " + line for line in lines)
+
+    def describe(self):
+        how = {
+            "timeout": "the run did not end within its time limit (a hang?)",
+            "flood": "the run printed more than the output cap (an endless loop printing?)",
+            "triple-fault": "the CPU reset: a triple fault (an exception the kernel could not handle at all)",
+            "crash": "the emulator could not run the kernel",
+        }.get(self.status, f"the run ended with status '{self.status}'")
+        text = f"{how} after {self.duration:.1f} s"
+        if self.stderr.strip():
+            text += "\n  emulator said: " + self.stderr.strip().splitlines()[-1]
+        return text
+
+    def fail(self, message):
+        """Raise an AssertionError about this run, quoting its output."""
+        raise AssertionError(f"{message}\n  {self.describe()}\n  last lines of output:\n{self.tail()}\n"
+                             f"  reproduce: {self.reproduce()}")
+
+    def reproduce(self):
+        return " ".join(shlex.quote(c) for c in self.command)
+
+    def expect(self, pattern, what=None, flags=re.M):
+        """Return the first match of regex @pattern in the output, or fail saying @what was missing."""
+        m = re.search(pattern, self.output, flags)
+        if not m:
+            self.fail(f"expected {what or 'a line matching /' + pattern + '/'}, but it never appeared")
+        return m
+
+    def expect_all(self, pattern, what=None, flags=re.M):
+        """All matches of @pattern (at least one)."""
+        found = list(re.finditer(pattern, self.output, flags))
+        if not found:
+            self.fail(f"expected {what or 'lines matching /' + pattern + '/'}, but none appeared")
+        return found
+
+    def reject(self, pattern, what=None, flags=re.M):
+        """Fail if @pattern appears."""
+        m = re.search(pattern, self.output, flags)
+        if m:
+            self.fail(f"did not expect {what or 'this'}, but saw: {m.group(0)!r}")
+
+    def expect_status(self, *statuses):
+        """Fail unless the run ended in one of @statuses."""
+        if self.status not in statuses:
+            self.fail(f"expected the run to end with {' or '.join(statuses)}")
+
+
+def _collect(proc, timeout, cap):
+    """Read a process's stdout until it exits, times out or passes the cap."""
+    chunks, size, status = [], 0, None
+    deadline = time.monotonic() + timeout
+    fd = proc.stdout.fileno()
+    while True:
+        left = deadline - time.monotonic()
+        if left <= 0:
+            status = "timeout"
+            break
+        ready, _, _ = select.select([fd], [], [], min(left, 0.5))
+        if ready:
+            data = os.read(fd, 65536)
+            if not data:
+                break
+            chunks.append(data)
+            size += len(data)
+            if size > cap:
+                status = "flood"
+                break
+        elif proc.poll() is not None:
+            # Drain what is left after the process ended.
+            rest = proc.stdout.read()
+            if rest:
+                chunks.append(rest)
+            break
+    if status:
+        _kill(proc)
+    else:
+        proc.wait()
+    output = b"".join(chunks)[:cap].decode("utf-8", "replace").replace("\r\n", "\n")
+    return output, status
+
+
+def _kill(proc):
+    try:
+        os.killpg(proc.pid, signal.SIGKILL)
+    except ProcessLookupError:
+        pass
+    proc.wait()
+
+
+def qemu_command(kernel, cmdline="", modules=(), icount=False, extra=()):
+    """The QEMU command line for booting @kernel (an ELF32 multiboot image)."""
+    cmd = [QEMU, "-machine", "pc", "-cpu", QEMU_CPU, "-m", QEMU_MEMORY, "-nodefaults", "-display", "none",
+           "-no-reboot", "-device", "isa-debug-exit,iobase=0xf4,iosize=0x04", "-serial", "stdio",
+           "-monitor", "none", "-kernel", str(kernel), "-append", cmdline]
+    if modules:
+        # -initrd "file args,file args": a comma inside a module's arguments would be doubled.
+        cmd += ["-initrd", ",".join(str(m).replace(",", ",,") for m in modules)]
+    if icount:
+        # One instruction per 2^0 ns of virtual time: the guest-visible TSC counts instructions.
+        cmd += ["-icount", "shift=0,align=off,sleep=off"]
+    return cmd + list(extra)
+
+
+def run_qemu(kernel, cmdline="", modules=(), timeout=20, cap=OUTPUT_CAP, icount=False, extra=()):
+    """Boot @kernel in QEMU and return a Run. Never raises for a misbehaving kernel."""
+    kernel = Path(kernel)
+    cmd = qemu_command(kernel, cmdline, modules, icount, extra)
+    if not kernel.exists():
+        return Run(cmd, "", "crash", None, 0.0, f"kernel {kernel} does not exist: was it built?")
+    start = time.monotonic()
+    with tempfile.TemporaryFile() as err:
+        try:
+            proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=err,
+                                    start_new_session=True)
+        except FileNotFoundError:
+            return Run(cmd, "", "crash", None, 0.0, f"{QEMU} is not installed: run make deps")
+        output, status = _collect(proc, timeout, cap)
+        err.seek(0)
+        stderr = err.read().decode("utf-8", "replace")
+    duration = time.monotonic() - start
+    if status is None:
+        status = QEMU_STATUS.get(proc.returncode, "crash")
+    return Run(cmd, output, status, proc.returncode, duration, stderr)
+
+
+def run_bochs(kernel, cmdline="", modules=(), timeout=90, cap=OUTPUT_CAP, cpu=None):
+    """Boot @kernel (ELF64) in Bochs through scripts/bochs-run; the status comes from the log's exit line."""
+    with tempfile.TemporaryDirectory(prefix="hypatia-bochs-") as work:
+        serial = Path(work) / "serial.log"
+        cmd = [str(ROOT / "scripts/bochs-run"), "--kernel", str(kernel), "--cmdline", cmdline,
+               "--serial", str(serial), "--timeout", str(timeout), "--workdir", work]
+        for m in modules:
+            cmd += ["--module", str(m)]
+        if cpu:
+            cmd += ["--cpu", cpu]
+        start = time.monotonic()
+        proc = subprocess.run(cmd, stdin=subprocess.DEVNULL, capture_output=True, timeout=timeout + 30)
+        duration = time.monotonic() - start
+        raw = serial.read_bytes() if serial.exists() else b""
+    output = raw[:cap].decode("utf-8", "replace").replace("\r\n", "\n")
+    stderr = proc.stderr.decode("utf-8", "replace")
+    if len(raw) > cap:
+        status = "flood"
+    elif proc.returncode == 124:
+        status = "timeout"
+    else:
+        status = _status_from_log(output) or "crash"
+    return Run(cmd, output, status, proc.returncode, duration, stderr)
+
+
+def _status_from_log(output):
+    """Bochs has no exit-status device: read the kernel's own last word."""
+    m = list(EXIT_LINE.finditer(output))
+    if m:
+        return m[-1].group(1)
+    m = list(RESULT_LINE.finditer(output))
+    if m:
+        return RESULT_STATUS[m[-1].group(1)]
+    return None
+
+
+def free_tcp_port():
+    """A TCP port nobody listens on right now (for QEMU's GDB stub)."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def run_gdb_session(kernel32, kernel_elf, cmdline, gdb_commands, timeout=60):
+    """Boot @kernel32 stopped under QEMU's GDB stub and run batch GDB with @gdb_commands.
+
+    Returns (gdb_output, qemu_run). The kernel's symbols come from @kernel_elf.
+    """
+    port = free_tcp_port()
+    qemu = qemu_command(kernel32, cmdline, extra=["-S", "-gdb", f"tcp:127.0.0.1:{port}"])
+    serial_log = tempfile.TemporaryFile()
+    proc = subprocess.Popen(qemu, stdin=subprocess.DEVNULL, stdout=serial_log, stderr=subprocess.STDOUT,
+                            start_new_session=True)
+    try:
+        gdb = ["gdb", "-q", "-n", "-batch", "-ex", "set confirm off", "-ex", "set pagination off",
+               "-ex", "set architecture i386:x86-64", "-ex", f"file {kernel_elf}",
+               "-ex", f"target remote 127.0.0.1:{port}"]
+        for c in gdb_commands:
+            gdb += ["-ex", c]
+        for _ in range(50):  # QEMU needs a moment to open its port
+            with socket.socket() as s:
+                if s.connect_ex(("127.0.0.1", port)) == 0:
+                    break
+            time.sleep(0.1)
+        try:
+            out = subprocess.run(gdb, stdin=subprocess.DEVNULL, capture_output=True, timeout=timeout)
+            text = out.stdout.decode("utf-8", "replace") + out.stderr.decode("utf-8", "replace")
+        except subprocess.TimeoutExpired:
+            text = "gdb-timeout"
+    finally:
+        _kill(proc)
+        serial_log.seek(0)
+        serial = serial_log.read().decode("utf-8", "replace")
+        serial_log.close()
+    return text, Run(qemu, serial, "gdb", proc.returncode, 0.0)
+
+
+# --- independent reimplementations of what kernels compute from the nonce -----------------
+
+MASK64 = (1 << 64) - 1
+
+
+def splitmix64_sequence(seed, count):
+    """The first @count outputs of SplitMix64 seeded with @seed (Steele, Lea, Flood 2014)."""
+    out, state = [], seed & MASK64
+    for _ in range(count):
+        state = (state + 0x9E3779B97F4A7C15) & MASK64
+        z = state
+        z = ((z ^ (z >> 30)) * 0xBF58476D1CE4E5B9) & MASK64
+        z = ((z ^ (z >> 27)) * 0x94D049BB133111EB) & MASK64
+        out.append(z ^ (z >> 31))
+    return out
+
+
+def fnv1a64(data):
+    """64-bit FNV-1a of @data (bytes)."""
+    h = 0xCBF29CE484222325
+    for b in data:
+        h = ((h ^ b) * 0x100000001B3) & MASK64
+    return h

@@ -1,0 +1,54 @@
+/*
+ * console.c — the hypervisor's console on COM1.
+ *
+ * A 16550 UART has eight registers at port base 0x3f8 (PC16550D data sheet,
+ * "Register Summary"). We only transmit, polling the Line Status Register's
+ * "transmit holding register empty" bit before each byte. Polling is slow
+ * but needs no interrupts, so it works from the first instruction to the
+ * last panic.
+ */
+#include "console.h"
+#include "x86.h"
+
+#define COM1 0x3f8
+#define UART_DATA 0        /* transmit/receive buffer (DLAB=0) */
+#define UART_IER 1         /* interrupt enable (DLAB=0) */
+#define UART_DLL 0         /* divisor latch low (DLAB=1) */
+#define UART_DLM 1         /* divisor latch high (DLAB=1) */
+#define UART_FCR 2         /* FIFO control */
+#define UART_LCR 3         /* line control: word length, DLAB */
+#define UART_MCR 4         /* modem control */
+#define UART_LSR 5         /* line status */
+#define LSR_THR_EMPTY 0x20 /* transmitter can take a byte */
+
+void console_init(void)
+{
+	outb(COM1 + UART_IER, 0x00);   /* no UART interrupts */
+	outb(COM1 + UART_LCR, 0x80);   /* DLAB=1: next two ports are the divisor */
+	outb(COM1 + UART_DLL, 1);      /* 115200 / 1 = 115200 baud */
+	outb(COM1 + UART_DLM, 0);
+	outb(COM1 + UART_LCR, 0x03);   /* DLAB=0, 8 data bits, no parity, 1 stop */
+	outb(COM1 + UART_FCR, 0xc7);   /* enable and clear FIFOs */
+	outb(COM1 + UART_MCR, 0x03);   /* DTR, RTS */
+}
+
+static void uart_putc(char c)
+{
+	/* Bound the wait: a missing UART must not hang the hypervisor. */
+	for (int i = 0; i < 100000 && !(inb(COM1 + UART_LSR) & LSR_THR_EMPTY); i++)
+		;
+	outb(COM1 + UART_DATA, (uint8_t)c);
+}
+
+void console_putc(char c)
+{
+	if (c == '\n')
+		uart_putc('\r');
+	uart_putc(c);
+}
+
+void console_puts(const char *s)
+{
+	while (*s)
+		console_putc(*s++);
+}
