@@ -16,7 +16,7 @@ struct cpu_features {
 	unsigned stepping;   /**< stepping */
 	bool svm;            /**< AMD-V: CPUID 0x80000001 ECX bit 2 (APM Vol. 2 §15.4) */
 	bool npt;            /**< nested paging: CPUID 0x8000000A EDX bit 0 */
-	bool nrip_save;      /**< next-RIP saved on #VMEXIT: CPUID 0x8000000A EDX bit 3 */
+	bool nrip_save;      /**< next-RIP saved on \#VMEXIT: CPUID 0x8000000A EDX bit 3 */
 	unsigned svm_asids;  /**< number of ASIDs: CPUID 0x8000000A EBX */
 	bool vmx;            /**< Intel VT-x: CPUID 1 ECX bit 5 (SDM Vol. 3C §23.6) */
 	bool ept;            /**< EPT allowed in secondary controls (IA32_VMX_PROCBASED_CTLS2) */

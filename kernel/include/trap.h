@@ -47,8 +47,21 @@
  * the CPU pushed (SDM Vol. 3A §6.14.2: SS, RSP, RFLAGS, CS, RIP, error code).
  */
 struct trap_frame {
-	uint64_t r15, r14, r13, r12, r11, r10, r9, r8; /**< saved by the stub */
-	uint64_t rbp, rdi, rsi, rdx, rcx, rbx, rax;     /**< saved by the stub */
+	uint64_t r15; /**< saved by the entry stub */
+	uint64_t r14; /**< saved by the entry stub */
+	uint64_t r13; /**< saved by the entry stub */
+	uint64_t r12; /**< saved by the entry stub */
+	uint64_t r11; /**< saved by the entry stub */
+	uint64_t r10; /**< saved by the entry stub */
+	uint64_t r9; /**< saved by the entry stub */
+	uint64_t r8; /**< saved by the entry stub */
+	uint64_t rbp; /**< saved by the entry stub */
+	uint64_t rdi; /**< saved by the entry stub */
+	uint64_t rsi; /**< saved by the entry stub */
+	uint64_t rdx; /**< saved by the entry stub */
+	uint64_t rcx; /**< saved by the entry stub */
+	uint64_t rbx; /**< saved by the entry stub */
+	uint64_t rax; /**< saved by the entry stub */
 	uint64_t vector; /**< pushed by the stub: which IDT entry fired */
 	uint64_t error;  /**< pushed by the CPU, or 0 by the stub for vectors without one */
 	uint64_t rip;    /**< pushed by the CPU: where the interrupted code was */

@@ -55,7 +55,7 @@ static inline uint8_t inb(uint16_t port)
 	return v;
 }
 
-/** Read a model-specific register (RDMSR; #GP if it does not exist). */
+/** Read a model-specific register (RDMSR; \#GP if it does not exist). */
 static inline uint64_t rdmsr(uint32_t msr)
 {
 	uint32_t lo, hi;
