@@ -46,7 +46,7 @@ KERNEL_CFLAGS := -std=gnu11 -O2 -g -Wall -Wextra -Werror \
 	-fno-pic -fno-pie -mcmodel=kernel -mno-red-zone -mgeneral-regs-only \
 	-fno-stack-protector -fno-omit-frame-pointer -fno-optimize-sibling-calls \
 	-fno-tree-loop-distribute-patterns -fno-asynchronous-unwind-tables \
-	-Ikernel/include -MMD -MP \
+	-Ikernel/include -idirafter guests/include -MMD -MP \
 	-DHYPATIA_VERSION='"$(VERSION)"' -DHYPATIA_BUILD='"$(VARIANT)"'
 KERNEL_LDFLAGS := -nostdlib -z max-page-size=0x1000 -z noexecstack --no-warn-rwx-segments -T kernel/kernel.ld
 

@@ -22,7 +22,8 @@ bool stack_contains(uint64_t addr, size_t size)
 	struct percpu *cpu = &boot_cpu;
 	return range_inside(addr, size, boot_stack_bottom, boot_stack_top) ||
 	       range_inside(addr, size, cpu->double_fault_stack,
-			    cpu->double_fault_stack + sizeof(cpu->double_fault_stack));
+			    cpu->double_fault_stack + sizeof(cpu->double_fault_stack)) ||
+	       range_inside(addr, size, cpu->guest_trap_stack, cpu->guest_trap_stack + sizeof(cpu->guest_trap_stack));
 }
 
 #define BACKTRACE_MAX 32

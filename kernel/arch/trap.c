@@ -10,6 +10,7 @@
 #include "console.h"
 #include "ksyms.h"
 #include "panic.h"
+#include "pv.h"
 #include "trap.h"
 #include "x86.h"
 
@@ -81,6 +82,10 @@ void trap_dump(const struct trap_frame *f)
 
 void trap_dispatch(struct trap_frame *frame)
 {
+	/* From CPL 3: a PV guest was running. Its traps are exits, not our bugs. */
+	if ((frame->cs & 3) == 3)
+		pv_trap_from_guest(frame, handlers[frame->vector]);
+
 	trap_handler_t handler = frame->vector < ARRAY_SIZE(handlers) ? handlers[frame->vector] : NULL;
 	if (handler) {
 		handler(frame);

@@ -9,6 +9,7 @@
 #include "cmdline.h"
 #include "console.h"
 #include "cpu.h"
+#include "domain.h"
 #include "mm.h"
 #include "multiboot.h"
 #include "panic.h"
@@ -74,11 +75,12 @@ NORETURN void kmain(uint32_t magic, uint32_t mbi_phys)
 	selftest_fault();
 	bool passed = selftest_run();
 
+	domains_run_all();
+
 	if (cmdline_get("halt")) {
 		kprintf("[hv] halt: idling with the timer running (halt= option)\n");
 		for (;;)
 			sti_hlt();
 	}
-	kprintf("[hv] nothing more to run (guest domains arrive in lab 1)\n");
 	machine_exit(passed ? EXIT_SUCCESS_CODE : EXIT_FAILURE_CODE);
 }

@@ -24,6 +24,8 @@ struct percpu {
 	struct tss tss;            /**< this CPU's TSS */
 	struct vcpu *current_vcpu; /**< the guest vCPU running on this CPU, or NULL */
 	uint8_t double_fault_stack[4096] __attribute__((aligned(16))); /**< IST1 */
+	/** Where the CPU switches to (TSS.RSP0) when a PV guest at CPL 3 traps. */
+	uint8_t guest_trap_stack[8192] __attribute__((aligned(16)));
 };
 
 /** The boot CPU's data. */

@@ -1,0 +1,79 @@
+/*
+ * ioport.c — routing guest port I/O to emulated devices.
+ *
+ * The devices a test guest needs: COM1 (a 16550 UART reduced to what a
+ * polling driver uses), QEMU's debug-exit port, and Bochs' shutdown port.
+ * Each guest gets its own console (lines are prefixed with its domain id);
+ * nothing here touches the real hardware.
+ */
+#include "domain.h"
+#include "ioport.h"
+
+#define COM1 0x3f8
+#define UART_LSR 5
+#define LSR_THR_EMPTY 0x20 /* the transmitter can take a byte */
+#define LSR_TEMT 0x40      /* and has sent everything */
+
+static uint32_t uart_read(struct domain *d, uint16_t port, unsigned size)
+{
+	(void)d;
+	(void)size;
+	/* A polling driver waits for "transmit holding register empty": say
+	 * it always is, since the emulated UART sends instantly. Nothing is
+	 * ever received. */
+	return port == COM1 + UART_LSR ? LSR_THR_EMPTY | LSR_TEMT : 0;
+}
+
+static void uart_write(struct domain *d, uint16_t port, unsigned size, uint32_t value)
+{
+	(void)size;
+	if (port == COM1) /* the transmit holding register (DLAB is ignored) */
+		domain_console_putc(d, (char)value);
+}
+
+/* QEMU's isa-debug-exit: the guest says it is done, with a code. */
+static void debug_exit_write(struct domain *d, uint16_t port, unsigned size, uint32_t value)
+{
+	(void)port;
+	(void)size;
+	domain_exit(d, value);
+}
+
+static uint32_t read_nothing(struct domain *d, uint16_t port, unsigned size)
+{
+	(void)d;
+	(void)port;
+	return size == 4 ? 0xffffffffu : (1u << (8 * size)) - 1;
+}
+
+static void write_nothing(struct domain *d, uint16_t port, unsigned size, uint32_t value)
+{
+	(void)d, (void)port, (void)size, (void)value;
+}
+
+static const struct ioport_device devices[] = {
+	{"uart", COM1, 8, uart_read, uart_write},
+	{"debug-exit", 0xf4, 4, read_nothing, debug_exit_write},
+	{"bochs-shutdown", 0x8900, 1, read_nothing, write_nothing},
+};
+
+static const struct ioport_device *find(uint16_t port)
+{
+	for (size_t i = 0; i < ARRAY_SIZE(devices); i++)
+		if (port >= devices[i].first && port - devices[i].first < devices[i].count)
+			return &devices[i];
+	return NULL;
+}
+
+uint32_t ioport_read(struct domain *d, uint16_t port, unsigned size)
+{
+	const struct ioport_device *dev = find(port);
+	return dev ? dev->read(d, port, size) : read_nothing(d, port, size);
+}
+
+void ioport_write(struct domain *d, uint16_t port, unsigned size, uint32_t value)
+{
+	const struct ioport_device *dev = find(port);
+	if (dev)
+		dev->write(d, port, size, value);
+}

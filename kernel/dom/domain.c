@@ -1,0 +1,254 @@
+/*
+ * domain.c — creating and ending domains.
+ *
+ * A domain is created from a guest image and a handful of options; either
+ * it is created whole, or a line says what was wrong and nothing is left
+ * behind. Its memory is a set of frames that need not be contiguous: the
+ * p2m ("physical to machine", Xen's name) array maps each guest frame
+ * number to the host frame that backs it.
+ */
+#include "console.h"
+#include "domain.h"
+#include "image.h"
+#include "mm.h"
+#include "paging.h"
+#include "string.h"
+#include "vcpu.h"
+
+#define DEFAULT_MEMORY (16ull << 20)
+#define MAX_MEMORY (64ull << 20)
+#define GUEST_CMDLINE_MAX 512
+
+static unsigned next_domain_id = 1;
+
+/* "16M", "4096K", "2G" or bytes. Returns 0 for nonsense. */
+static uint64_t parse_size(const char *s)
+{
+	const char *end;
+	uint64_t n = parse_u64(s, &end);
+	switch (*end) {
+	case 'K': case 'k': n <<= 10; end++; break;
+	case 'M': case 'm': n <<= 20; end++; break;
+	case 'G': case 'g': n <<= 30; end++; break;
+	}
+	return *end ? 0 : n;
+}
+
+struct domain_config {
+	char name[DOMAIN_NAME_MAX];
+	uint64_t memory;
+	enum paging_mode paging;
+	char guest_cmdline[GUEST_CMDLINE_MAX];
+};
+
+/* Split a module's command line into the hypervisor's options (name= mem=
+ * mode=) and the guest's command line (everything else). The first word is
+ * the module's file name (QEMU and GRUB put it there). */
+static const char *parse_config(const char *options, struct domain_config *cfg)
+{
+	char word[128];
+	ksnprintf(cfg->name, sizeof(cfg->name), "d%u", next_domain_id);
+	cfg->memory = DEFAULT_MEMORY;
+	cfg->paging = PAGING_DIRECT;
+	cfg->guest_cmdline[0] = '\0';
+	size_t used = 0;
+	bool first = true;
+	for (const char *p = options; *p;) {
+		while (*p == ' ')
+			p++;
+		size_t n = 0;
+		while (p[n] && p[n] != ' ')
+			n++;
+		if (n == 0)
+			break;
+		if (n >= sizeof(word))
+			return "an option is too long";
+		memcpy(word, p, n);
+		word[n] = '\0';
+		p += n;
+		bool file_name = first && !strchr(word, '=');
+		first = false;
+		if (file_name)
+			continue;
+		if (strncmp(word, "name=", 5) == 0) {
+			if (!word[5] || strlcpy(cfg->name, word + 5, sizeof(cfg->name)) >= sizeof(cfg->name))
+				return "name= must have 1 to 31 characters";
+		} else if (strncmp(word, "mem=", 4) == 0) {
+			cfg->memory = parse_size(word + 4);
+			if (cfg->memory < (1ull << 20) || cfg->memory > MAX_MEMORY || cfg->memory % PAGE_SIZE)
+				return "mem= must be a multiple of 4K between 1M and 64M";
+		} else if (strncmp(word, "mode=", 5) == 0) {
+			if (strcmp(word + 5, "pv") == 0)
+				cfg->paging = PAGING_DIRECT;
+			else if (strcmp(word + 5, "shadow") == 0 || strcmp(word + 5, "nested") == 0)
+				return "that mode is not available yet (shadow: lab 2, nested: lab 3)";
+			else
+				return "mode= must be one of pv, shadow, nested";
+		} else {
+			if (used + n + 2 > sizeof(cfg->guest_cmdline))
+				return "the guest's command line is too long";
+			if (used)
+				cfg->guest_cmdline[used++] = ' ';
+			memcpy(cfg->guest_cmdline + used, word, n + 1);
+			used += n;
+		}
+	}
+	return NULL;
+}
+
+paddr_t domain_gpa_to_hpa(const struct domain *d, uint64_t gpa)
+{
+	if (gpa >= d->memory_bytes)
+		return 0;
+	return d->p2m[gpa / PAGE_SIZE] + gpa % PAGE_SIZE;
+}
+
+/* Copy between guest memory and a hypervisor buffer, page by page (guest
+ * frames are not contiguous in host memory). */
+static bool copy_guest(const struct domain *d, uint64_t gpa, void *buf, size_t size, bool to_guest)
+{
+	if (gpa > d->memory_bytes || size > d->memory_bytes - gpa)
+		return false;
+	uint8_t *p = buf;
+	while (size) {
+		size_t chunk = MIN(size, PAGE_SIZE - gpa % PAGE_SIZE);
+		void *host = phys_to_virt(domain_gpa_to_hpa(d, gpa));
+		if (to_guest)
+			memcpy(host, p, chunk);
+		else
+			memcpy(p, host, chunk);
+		gpa += chunk, p += chunk, size -= chunk;
+	}
+	return true;
+}
+
+bool domain_read(const struct domain *d, uint64_t gpa, void *dst, size_t size)
+{
+	return copy_guest(d, gpa, dst, size, false);
+}
+
+bool domain_write(struct domain *d, uint64_t gpa, const void *src, size_t size)
+{
+	return copy_guest(d, gpa, (void *)src, size, true);
+}
+
+/* Give the domain its frames and, for pv, an address space mapping them at
+ * guest-virtual == guest-physical with U=1. Page 0 stays unmapped so that a
+ * guest's NULL dereference faults, as it would natively under the shim. */
+static bool allocate_memory(struct domain *d)
+{
+	d->page_count = d->memory_bytes / PAGE_SIZE;
+	d->p2m = kzalloc(d->page_count * sizeof(uint64_t));
+	d->pml4 = paging_create_address_space();
+	if (!d->p2m || !d->pml4)
+		return false;
+	for (uint64_t gfn = 0; gfn < d->page_count; gfn++) {
+		d->p2m[gfn] = frame_alloc();
+		if (!d->p2m[gfn])
+			return false;
+		if (gfn && !paging_map(d->pml4, gfn * PAGE_SIZE, d->p2m[gfn], PTE_USER | PTE_WRITE))
+			return false;
+	}
+	return true;
+}
+
+void domain_destroy(struct domain *d)
+{
+	if (!d)
+		return;
+	if (d->vcpu)
+		vcpu_destroy(d->vcpu);
+	if (d->pml4)
+		paging_destroy_address_space(d->pml4);
+	for (uint64_t gfn = 0; d->p2m && gfn < d->page_count; gfn++)
+		if (d->p2m[gfn])
+			frame_free(d->p2m[gfn]);
+	kfree(d->p2m);
+	kfree(d);
+}
+
+struct domain *domain_create(const void *image, size_t size, const char *options)
+{
+	static struct domain_config cfg;
+	struct image_info info;
+	const char *problem = parse_config(options, &cfg);
+	if (!problem)
+		problem = image_check(image, size, cfg.memory, &info);
+	if (problem) {
+		kprintf("[hv] domain '%s' refused: %s\n", cfg.name, problem);
+		return NULL;
+	}
+
+	struct domain *d = kzalloc(sizeof(*d));
+	if (!d) {
+		kprintf("[hv] domain '%s' refused: out of memory\n", cfg.name);
+		return NULL;
+	}
+	d->id = next_domain_id;
+	strlcpy(d->name, cfg.name, sizeof(d->name));
+	d->memory_bytes = cfg.memory;
+	d->paging = cfg.paging;
+	d->state = DOMAIN_RUNNABLE;
+
+	/* The guest's command line goes in its last page; RDI points at it. */
+	uint64_t cmdline_gpa = d->memory_bytes - PAGE_SIZE;
+	if (!allocate_memory(d) || !image_load(d, image) ||
+	    !domain_write(d, cmdline_gpa, cfg.guest_cmdline, strlen(cfg.guest_cmdline) + 1) ||
+	    !(d->vcpu = vcpu_create(d, &pv_vcpu_ops))) {
+		kprintf("[hv] domain '%s' refused: out of memory\n", cfg.name);
+		domain_destroy(d);
+		return NULL;
+	}
+	d->vcpu->regs.rip = info.entry;
+	d->vcpu->regs.rsp = info.note.stack_top;
+	d->vcpu->regs.rdi = cmdline_gpa;
+	next_domain_id++;
+	kprintf("[hv] d%u '%s' created: %lu KiB, mode %s, entry 0x%lx, cmdline \"%s\"\n", d->id, d->name,
+		d->memory_bytes >> 10, d->vcpu->ops->name, info.entry, cfg.guest_cmdline);
+	return d;
+}
+
+void domain_console_putc(struct domain *d, char c)
+{
+	if (c == '\r')
+		return;
+	if (c != '\n' && d->console_length < sizeof(d->console) - 1) {
+		d->console[d->console_length++] = c;
+		return;
+	}
+	d->console[d->console_length] = '\0';
+	kprintf("[d%u] %s\n", d->id, d->console);
+	d->console_length = 0;
+	if (c != '\n')
+		d->console[d->console_length++] = c;
+}
+
+static void flush_console(struct domain *d)
+{
+	if (d->console_length)
+		domain_console_putc(d, '\n');
+}
+
+void domain_exit(struct domain *d, uint32_t code)
+{
+	if (d->state != DOMAIN_RUNNABLE)
+		return;
+	flush_console(d);
+	d->state = DOMAIN_EXITED;
+	d->exit_code = code;
+	kprintf("[hv] d%u exited: code 0x%x\n", d->id, code);
+}
+
+void domain_crash(struct domain *d, const char *fmt, ...)
+{
+	if (d->state != DOMAIN_RUNNABLE)
+		return;
+	flush_console(d);
+	d->state = DOMAIN_CRASHED;
+	kprintf("[hv] d%u crashed: ", d->id);
+	va_list ap;
+	va_start(ap, fmt);
+	kvprintf(fmt, ap);
+	va_end(ap);
+	kprintf(" at RIP 0x%lx\n", d->vcpu ? d->vcpu->regs.rip : 0);
+}

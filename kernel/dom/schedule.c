@@ -1,0 +1,62 @@
+/*
+ * schedule.c — running every domain, round-robin, one timer slice each.
+ *
+ * One physical CPU, several domains: each gets a slice of SLICE_TICKS timer
+ * ticks (or less if it halts), then the next runnable one goes. A domain that
+ * exits or crashes drops out; the rest keep running.
+ */
+#include "console.h"
+#include "domain.h"
+#include "memlayout.h"
+#include "multiboot.h"
+#include "paging.h"
+#include "vcpu.h"
+#include "x86.h"
+
+#define MAX_DOMAINS 8
+
+void domains_run_all(void)
+{
+	const struct multiboot_info *mbi = boot_info;
+	struct domain *domains[MAX_DOMAINS];
+	unsigned count = 0;
+	if (!(mbi->flags & MULTIBOOT_INFO_MODS) || mbi->mods_count == 0)
+		return;
+
+	const struct multiboot_module *mods = phys_to_virt(mbi->mods_addr);
+	for (uint32_t i = 0; i < mbi->mods_count && count < MAX_DOMAINS; i++) {
+		const char *options = mods[i].string ? (const char *)phys_to_virt(mods[i].string) : "";
+		struct domain *d = domain_create(phys_to_virt(mods[i].mod_start), mods[i].mod_end - mods[i].mod_start,
+						 options);
+		if (d)
+			domains[count++] = d;
+	}
+
+	for (bool any = count > 0; any;) {
+		any = false;
+		for (unsigned i = 0; i < count; i++) {
+			struct domain *d = domains[i];
+			if (d->state != DOMAIN_RUNNABLE)
+				continue;
+			write_cr3(d->pml4);
+			vcpu_run_slice(d->vcpu);
+			write_cr3(paging_kernel_pml4());
+			any |= d->state == DOMAIN_RUNNABLE;
+		}
+	}
+
+	unsigned exited = 0, crashed = 0;
+	for (unsigned i = 0; i < count; i++) {
+		struct vcpu *v = domains[i]->vcpu;
+		kprintf("[hv] d%u exits:", domains[i]->id);
+		for (int r = 0; r < VCPU_EXIT_REASON_COUNT; r++)
+			if (v->exits[r])
+				kprintf(" %s=%lu", vcpu_exit_reason_name(r), v->exits[r]);
+		kprintf("\n");
+		exited += domains[i]->state == DOMAIN_EXITED;
+		crashed += domains[i]->state == DOMAIN_CRASHED;
+		domain_destroy(domains[i]);
+	}
+	kprintf("[hv] all domains ended: %u exited, %u crashed, %u refused\n", exited, crashed,
+		mbi->mods_count - count);
+}

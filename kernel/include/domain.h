@@ -1,0 +1,75 @@
+/**
+ * @file domain.h
+ * @brief Domains: a guest's memory, its vCPU, its console, its life.
+ */
+#ifndef HYPATIA_DOMAIN_H
+#define HYPATIA_DOMAIN_H
+
+#include "types.h"
+
+struct vcpu;
+
+/** Where a domain is in its life. */
+enum domain_state {
+	DOMAIN_RUNNABLE, /**< has work to do */
+	DOMAIN_EXITED,   /**< the guest asked to stop (debug-exit port or shutdown hypercall) */
+	DOMAIN_CRASHED,  /**< the guest did something fatal; only it suffered */
+};
+
+/** How guest-virtual addresses reach guest memory. */
+enum paging_mode {
+	PAGING_DIRECT, /**< lab 1: the hypervisor maps guest memory; guest-virtual == guest-physical */
+	PAGING_SHADOW, /**< lab 2: shadow page tables */
+	PAGING_NESTED, /**< lab 3: NPT / EPT */
+};
+
+/** Longest domain name, NUL included. */
+#define DOMAIN_NAME_MAX 32
+/** Longest guest console line kept before it is flushed. */
+#define DOMAIN_CONSOLE_LINE 256
+
+/** One guest. */
+struct domain {
+	unsigned id;                     /**< d1, d2, ... (d0 is reserved for Dom0) */
+	char name[DOMAIN_NAME_MAX];      /**< from name= */
+	enum domain_state state;         /**< where it is in its life */
+	enum paging_mode paging;         /**< how its memory is mapped */
+	uint64_t memory_bytes;           /**< guest-physical memory size */
+	uint64_t *p2m;                   /**< guest frame number -> host-physical address */
+	uint64_t page_count;             /**< entries of @c p2m */
+	uint64_t pml4;                   /**< the address space it runs in (pv direct) */
+	struct vcpu *vcpu;               /**< its only vCPU (SMP guests later) */
+	uint32_t exit_code;              /**< what the guest wrote to the debug-exit port */
+	char console[DOMAIN_CONSOLE_LINE]; /**< the guest's console line being assembled */
+	unsigned console_length;         /**< characters in @c console */
+};
+
+/**
+ * Create a domain from the ELF64 guest image at @p image (@p size bytes) and
+ * its options @p options (`name= mem= mode=`; the rest becomes the guest's
+ * command line). Prints a clear line and returns NULL when the image or the
+ * options are bad; nothing is left half-created.
+ */
+struct domain *domain_create(const void *image, size_t size, const char *options);
+/** Free everything the domain holds. */
+void domain_destroy(struct domain *domain);
+/** End @p domain because of something fatal it did; logs one line with the reason and RIP. */
+void domain_crash(struct domain *domain, const char *fmt, ...) PRINTF_LIKE(2, 3);
+/** The guest wrote @p code to the debug-exit port: it is done. */
+void domain_exit(struct domain *domain, uint32_t code);
+/** A byte from the guest's console: lines are printed prefixed with "[dN] ". */
+void domain_console_putc(struct domain *domain, char c);
+/** Host-physical address of guest-physical @p gpa, or 0 if outside the domain's memory. */
+paddr_t domain_gpa_to_hpa(const struct domain *domain, uint64_t gpa);
+/**
+ * Copy @p size bytes from guest-physical @p gpa into @p dst.
+ * Returns false (copying nothing) if any byte lies outside the domain.
+ */
+bool domain_read(const struct domain *domain, uint64_t gpa, void *dst, size_t size);
+/** Copy into guest memory; false if any byte lies outside the domain. */
+bool domain_write(struct domain *domain, uint64_t gpa, const void *src, size_t size);
+
+/** Create a domain for each multiboot module and run them all, time-sliced; returns when all ended. */
+void domains_run_all(void);
+
+#endif

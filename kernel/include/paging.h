@@ -1,0 +1,44 @@
+/**
+ * @file paging.h
+ * @brief Building 4-level x86-64 page tables (hypervisor and PV guest address spaces).
+ *
+ * Entry format: Intel SDM Vol. 3A §4.5 (Tables 4-14 to 4-20), AMD APM Vol. 2
+ * §5.3. A PML4 covers 256 TiB; its upper half (entries 256-511) is the
+ * hypervisor's and is shared by every address space, so switching CR3
+ * between guests never unmaps the hypervisor.
+ */
+#ifndef HYPATIA_PAGING_H
+#define HYPATIA_PAGING_H
+
+#include "types.h"
+
+/** @name Page-table entry bits
+ *  @{ */
+#define PTE_PRESENT (1ull << 0)  /**< P: the entry maps something */
+#define PTE_WRITE (1ull << 1)    /**< R/W: writes allowed */
+#define PTE_USER (1ull << 2)     /**< U/S: CPL 3 may access */
+#define PTE_ACCESSED (1ull << 5) /**< A: set by the CPU on access */
+#define PTE_DIRTY (1ull << 6)    /**< D: set by the CPU on write (last level) */
+#define PTE_LARGE (1ull << 7)    /**< PS: a 2 MiB / 1 GiB page, not a table */
+#define PTE_GLOBAL (1ull << 8)   /**< G: survives CR3 loads */
+#define PTE_NX (1ull << 63)      /**< XD/NX: no instruction fetch (needs EFER.NXE) */
+#define PTE_ADDR_MASK 0x000ffffffffff000ull /**< bits 51:12: the physical address */
+/** @} */
+
+/** Allocate an address space: a PML4 whose upper half is the hypervisor's. Returns its physical address, 0 if out of memory. */
+paddr_t paging_create_address_space(void);
+/**
+ * Map the 4 KiB page at virtual @p va to physical @p pa in the address space
+ * @p pml4 with @p flags (PTE_* bits; PTE_PRESENT is implied), allocating
+ * intermediate tables as needed. Intermediate entries get U/W set so the
+ * last level alone decides. Returns false if out of memory.
+ */
+bool paging_map(paddr_t pml4, vaddr_t va, paddr_t pa, uint64_t flags);
+/** Physical address @p va maps to in @p pml4 (4 KiB pages only), or 0 if unmapped. */
+paddr_t paging_translate(paddr_t pml4, vaddr_t va);
+/** Free every lower-half page table of @p pml4 and the PML4 itself (not the mapped frames). */
+void paging_destroy_address_space(paddr_t pml4);
+/** The hypervisor's own address space (the boot PML4). */
+paddr_t paging_kernel_pml4(void);
+
+#endif

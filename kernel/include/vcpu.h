@@ -1,0 +1,109 @@
+/**
+ * @file vcpu.h
+ * @brief The virtual CPU: guest state every backend shares, and the backend interface.
+ *
+ * Like Linux KVM's split of x86.c from svm/ and vmx/, the state and the
+ * handling of exits live here once; each backend (pv/ today, svm/ and vmx/
+ * in lab 3) only knows how to enter the guest and how to turn what the
+ * hardware reports into a struct vcpu_exit.
+ */
+#ifndef HYPATIA_VCPU_H
+#define HYPATIA_VCPU_H
+
+#include "types.h"
+
+struct domain;
+struct vcpu;
+
+/** General-purpose registers, RIP and RFLAGS of a guest. */
+struct vcpu_regs {
+	uint64_t rax; /**< RAX */
+	uint64_t rbx; /**< RBX */
+	uint64_t rcx; /**< RCX */
+	uint64_t rdx; /**< RDX */
+	uint64_t rsi; /**< RSI */
+	uint64_t rdi; /**< RDI */
+	uint64_t rbp; /**< RBP */
+	uint64_t rsp; /**< RSP */
+	uint64_t r8;  /**< R8 */
+	uint64_t r9;  /**< R9 */
+	uint64_t r10; /**< R10 */
+	uint64_t r11; /**< R11 */
+	uint64_t r12; /**< R12 */
+	uint64_t r13; /**< R13 */
+	uint64_t r14; /**< R14 */
+	uint64_t r15; /**< R15 */
+	uint64_t rip;    /**< instruction pointer */
+	uint64_t rflags; /**< flags as the guest believes them (IF is the virtual IF under pv) */
+};
+
+/** Why the guest stopped running: one list for every backend. */
+enum vcpu_exit_reason {
+	VCPU_EXIT_NONE,        /**< nothing to handle (e.g. a physical interrupt was serviced) */
+	VCPU_EXIT_PRIVILEGED,  /**< pv: an instruction the guest may not execute at CPL 3 (#GP/#UD) */
+	VCPU_EXIT_IO,          /**< port I/O (hardware-assisted: an IOIO intercept) */
+	VCPU_EXIT_CPUID,       /**< CPUID */
+	VCPU_EXIT_MSR,         /**< RDMSR/WRMSR */
+	VCPU_EXIT_HLT,         /**< HLT */
+	VCPU_EXIT_HYPERCALL,   /**< a hypercall (int 0x82/syscall from pv, VMMCALL/VMCALL from hvm) */
+	VCPU_EXIT_EXCEPTION,   /**< an exception the guest raised that the hypervisor must look at */
+	VCPU_EXIT_PAGE_FAULT,  /**< a #PF (shadow paging) */
+	VCPU_EXIT_NESTED_PAGE_FAULT, /**< an NPT/EPT violation */
+	VCPU_EXIT_INTERRUPT,   /**< a physical interrupt arrived while the guest ran */
+	VCPU_EXIT_SHUTDOWN,    /**< triple fault or shutdown: the guest is dead */
+	VCPU_EXIT_REASON_COUNT /**< number of reasons (array size) */
+};
+
+/** Details of the last exit. */
+struct vcpu_exit {
+	enum vcpu_exit_reason reason; /**< what happened */
+	uint8_t vector;               /**< exception or interrupt vector, where one applies */
+	bool has_error_code;          /**< whether @c error_code is meaningful */
+	uint32_t error_code;          /**< the exception's error code */
+	uint64_t fault_address;       /**< CR2 for page faults, guest-physical address for NPF */
+};
+
+/** What a backend implements. Every function is required. */
+struct vcpu_ops {
+	const char *name; /**< "pv", "svm", "vmx" */
+	/** Prepare backend state for a fresh vCPU whose registers are already set. */
+	bool (*setup)(struct vcpu *vcpu);
+	/** Run the guest until it exits; fill vcpu->exit. */
+	void (*run)(struct vcpu *vcpu);
+	/** Arrange for @p vector to be delivered to the guest on the next run. */
+	void (*inject_exception)(struct vcpu *vcpu, uint8_t vector, bool has_error, uint32_t error);
+	/** Free backend state. */
+	void (*teardown)(struct vcpu *vcpu);
+};
+
+/** One virtual CPU. */
+struct vcpu {
+	struct domain *domain;      /**< the domain it belongs to */
+	unsigned id;                /**< index within the domain */
+	struct vcpu_regs regs;      /**< guest registers while not running */
+	uint64_t cr0;               /**< the guest's view of CR0 */
+	uint64_t cr2;               /**< the guest's view of CR2 */
+	uint64_t cr3;               /**< the guest's view of CR3 */
+	uint64_t cr4;               /**< the guest's view of CR4 */
+	uint64_t efer;              /**< the guest's view of EFER */
+	bool virtual_if;            /**< pv: the guest's interrupt flag, kept by the hypervisor */
+	bool halted;                /**< waiting in HLT for an interrupt */
+	const struct vcpu_ops *ops; /**< the backend */
+	void *backend;              /**< the backend's private state */
+	struct vcpu_exit exit;      /**< the last exit */
+	uint64_t exits[VCPU_EXIT_REASON_COUNT]; /**< exit counters, by reason */
+};
+
+/** Create vCPU 0 of @p domain on the backend @p ops. Returns NULL if out of memory. */
+struct vcpu *vcpu_create(struct domain *domain, const struct vcpu_ops *ops);
+/** Run @p vcpu for one slice: enter, handle exits, return when it must yield or its domain ends. */
+void vcpu_run_slice(struct vcpu *vcpu);
+/** Free @p vcpu. */
+void vcpu_destroy(struct vcpu *vcpu);
+/** Name of an exit reason, for logs and counters. */
+const char *vcpu_exit_reason_name(enum vcpu_exit_reason reason);
+
+/** The trap-and-emulate backend (kernel/pv/). */
+extern const struct vcpu_ops pv_vcpu_ops;
+
+#endif

@@ -1,0 +1,114 @@
+/*
+ * pv.c — the trap-and-emulate backend: guests run deprivileged at CPL 3.
+ *
+ * The guest's kernel runs in ring 3 of the lower half, on page tables the
+ * hypervisor built (paging mode "direct"). Anything privileged it does —
+ * port I/O, CLI/STI, HLT, a control-register access — raises #GP (or #UD)
+ * because CPL 3 may not do it (Intel SDM Vol. 3A §5.9; port I/O also needs
+ * CPL <= IOPL or a TSS I/O-bitmap bit, §19.5). The trap becomes an exit of
+ * the common vCPU interface and is emulated in kernel/virt/.
+ */
+#include "console.h"
+#include "domain.h"
+#include "mm.h"
+#include "panic.h"
+#include "percpu.h"
+#include "pv.h"
+#include "string.h"
+#include "trap.h"
+#include "vcpu.h"
+#include "x86.h"
+
+/* RFLAGS the guest really runs with: IF=1 so the hypervisor's timer still
+ * preempts it, IOPL=0 so every port access traps, bit 1 is always 1. */
+#define PV_RFLAGS (RFLAGS_IF | 0x2)
+
+struct pv_state {
+	uint64_t host_rsp; /* the hypervisor's stack pointer inside pv_enter_guest */
+};
+
+void pv_enter_guest(struct vcpu_regs *regs, uint64_t *host_rsp);
+NORETURN void pv_return_to_host(uint64_t host_rsp);
+
+static bool pv_setup(struct vcpu *v)
+{
+	v->backend = kzalloc(sizeof(struct pv_state));
+	v->regs.rflags = PV_RFLAGS;
+	v->virtual_if = false;
+	return v->backend != NULL;
+}
+
+static void pv_run(struct vcpu *v)
+{
+	struct pv_state *pv = v->backend;
+	struct percpu *cpu = &boot_cpu;
+	cpu->tss.rsp[0] = (uint64_t)cpu->guest_trap_stack + sizeof(cpu->guest_trap_stack);
+	cpu->current_vcpu = v;
+	v->regs.rflags = (v->regs.rflags & ~0x3000ull) | PV_RFLAGS; /* IOPL 0, IF 1 */
+	pv_enter_guest(&v->regs, &pv->host_rsp);
+	cpu->current_vcpu = NULL;
+}
+
+static void pv_inject_exception(struct vcpu *v, uint8_t vector, bool has_error, uint32_t error)
+{
+	/* Delivering exceptions through the guest's own IDT is lab 1's work;
+	 * until then an exception the guest cannot take ends the domain. */
+	(void)has_error;
+	domain_crash(v->domain, "exception %u (%s, error 0x%x) and no virtual IDT to deliver it", vector,
+		     trap_vector_name(vector), error);
+}
+
+static void pv_teardown(struct vcpu *v)
+{
+	kfree(v->backend);
+	v->backend = NULL;
+}
+
+const struct vcpu_ops pv_vcpu_ops = {
+	.name = "pv",
+	.setup = pv_setup,
+	.run = pv_run,
+	.inject_exception = pv_inject_exception,
+	.teardown = pv_teardown,
+};
+
+static enum vcpu_exit_reason exit_reason_for(unsigned vector)
+{
+	switch (vector) {
+	case VEC_GP:
+	case VEC_UD:
+		return VCPU_EXIT_PRIVILEGED;
+	case VEC_PF:
+		return VCPU_EXIT_PAGE_FAULT;
+	case VEC_DF:
+		return VCPU_EXIT_SHUTDOWN;
+	}
+	return vector >= VEC_IRQ_BASE ? VCPU_EXIT_INTERRUPT : VCPU_EXIT_EXCEPTION;
+}
+
+NORETURN void pv_trap_from_guest(struct trap_frame *f, trap_handler_t handler)
+{
+	struct percpu *cpu = &boot_cpu;
+	struct vcpu *v = cpu->current_vcpu;
+	/* The guest may have loaded GS, which replaces the base that points at
+	 * our per-CPU data: put it back before anything uses it. */
+	wrmsr(MSR_GS_BASE, (uint64_t)cpu);
+	if (!v)
+		panic("trap from CPL 3 (vector %lu at 0x%lx) with no guest running", f->vector, f->rip);
+	if (handler)
+		handler(f);
+
+	v->regs = (struct vcpu_regs){
+		.rax = f->rax, .rbx = f->rbx, .rcx = f->rcx, .rdx = f->rdx, .rsi = f->rsi, .rdi = f->rdi,
+		.rbp = f->rbp, .rsp = f->rsp, .r8 = f->r8, .r9 = f->r9, .r10 = f->r10, .r11 = f->r11,
+		.r12 = f->r12, .r13 = f->r13, .r14 = f->r14, .r15 = f->r15, .rip = f->rip, .rflags = f->rflags,
+	};
+	v->exit = (struct vcpu_exit){
+		.reason = exit_reason_for((unsigned)f->vector),
+		.vector = (uint8_t)f->vector,
+		.has_error_code = f->vector == VEC_GP || f->vector == VEC_PF,
+		.error_code = (uint32_t)f->error,
+		.fault_address = f->vector == VEC_PF ? read_cr2() : 0,
+	};
+	pv_return_to_host(((struct pv_state *)v->backend)->host_rsp);
+}
