@@ -7,6 +7,7 @@
  * off until they return.
  */
 #include "gdt.h"
+#include "pv.h"
 #include "trap.h"
 
 struct PACKED idt_gate {
@@ -25,17 +26,21 @@ struct PACKED idt_pointer {
 };
 
 #define GATE_INTERRUPT_DPL0 0x8e
+#define GATE_INTERRUPT_DPL3 0xee /* reachable by INT n from CPL 3 */
 
 static struct idt_gate idt[256] __attribute__((aligned(16)));
 extern const char trap_stubs[]; /* 256 stubs, 16 bytes apart */
 
 static void set_gate(unsigned vector, uint64_t handler, unsigned ist)
 {
+	/* Only the hypercall gate is open to guests; every other INT n from CPL 3
+	 * raises #GP, which trap-and-emulate turns into the guest's own interrupt. */
+	uint8_t type_attr = vector == PV_HYPERCALL_VECTOR ? GATE_INTERRUPT_DPL3 : GATE_INTERRUPT_DPL0;
 	idt[vector] = (struct idt_gate){
 		.offset_low = handler & 0xffff,
 		.selector = GDT_KERNEL_CS,
 		.ist = (uint8_t)ist,
-		.type_attr = GATE_INTERRUPT_DPL0,
+		.type_attr = type_attr,
 		.offset_mid = (handler >> 16) & 0xffff,
 		.offset_high = handler >> 32,
 	};

@@ -21,6 +21,7 @@ NORETURN void machine_exit(enum exit_code code)
 {
 	cli();
 	kprintf("[hv] exit: %s (code 0x%x)\n", exit_code_name(code), code);
+	console_flush();
 	/* QEMU: isa-debug-exit ends the process with status (code << 1) | 1. */
 	outl(DEBUG_EXIT_PORT, code);
 	/* Bochs: the string "Shutdown" on port 0x8900 ends the simulation. */

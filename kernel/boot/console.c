@@ -20,6 +20,7 @@
 #define UART_MCR 4         /* modem control */
 #define UART_LSR 5         /* line status */
 #define LSR_THR_EMPTY 0x20 /* transmitter can take a byte */
+#define LSR_TX_DONE 0x40   /* transmitter has sent every byte */
 
 void console_init(void)
 {
@@ -51,4 +52,12 @@ void console_puts(const char *s)
 {
 	while (*s)
 		console_putc(*s++);
+}
+
+void console_flush(void)
+{
+	/* Bochs ends the simulation at the shutdown-port write, QEMU at the
+	 * debug-exit write: bytes still in the UART would be lost. */
+	for (int i = 0; i < 1000000 && !(inb(COM1 + UART_LSR) & LSR_TX_DONE); i++)
+		;
 }

@@ -38,6 +38,7 @@ struct domain_config {
 	char name[DOMAIN_NAME_MAX];
 	uint64_t memory;
 	enum paging_mode paging;
+	bool umip;
 	char guest_cmdline[GUEST_CMDLINE_MAX];
 };
 
@@ -50,6 +51,7 @@ static const char *parse_config(const char *options, struct domain_config *cfg)
 	ksnprintf(cfg->name, sizeof(cfg->name), "d%u", next_domain_id);
 	cfg->memory = DEFAULT_MEMORY;
 	cfg->paging = PAGING_DIRECT;
+	cfg->umip = true;
 	cfg->guest_cmdline[0] = '\0';
 	size_t used = 0;
 	bool first = true;
@@ -77,6 +79,8 @@ static const char *parse_config(const char *options, struct domain_config *cfg)
 			cfg->memory = parse_size(word + 4);
 			if (cfg->memory < (1ull << 20) || cfg->memory > MAX_MEMORY || cfg->memory % PAGE_SIZE)
 				return "mem= must be a multiple of 4K between 1M and 64M";
+		} else if (strcmp(word, "umip=0") == 0 || strcmp(word, "umip=1") == 0) {
+			cfg->umip = word[5] == '1';
 		} else if (strncmp(word, "mode=", 5) == 0) {
 			if (strcmp(word + 5, "pv") == 0)
 				cfg->paging = PAGING_DIRECT;
@@ -188,6 +192,7 @@ struct domain *domain_create(const void *image, size_t size, const char *options
 	strlcpy(d->name, cfg.name, sizeof(d->name));
 	d->memory_bytes = cfg.memory;
 	d->paging = cfg.paging;
+	d->umip = cfg.umip;
 	d->state = DOMAIN_RUNNABLE;
 
 	/* The guest's command line goes in its last page; RDI points at it. */

@@ -10,6 +10,7 @@
 #include "memlayout.h"
 #include "multiboot.h"
 #include "paging.h"
+#include "timer.h"
 #include "vcpu.h"
 #include "x86.h"
 
@@ -34,6 +35,7 @@ void domains_run_all(void)
 
 	for (bool any = count > 0; any;) {
 		any = false;
+		bool all_idle = true;
 		for (unsigned i = 0; i < count; i++) {
 			struct domain *d = domains[i];
 			if (d->state != DOMAIN_RUNNABLE)
@@ -42,7 +44,11 @@ void domains_run_all(void)
 			vcpu_run_slice(d->vcpu);
 			write_cr3(paging_kernel_pml4());
 			any |= d->state == DOMAIN_RUNNABLE;
+			all_idle &= d->vcpu->halted || d->vcpu->yielded;
 		}
+		/* Every domain waits for an interrupt: sleep until the next tick. */
+		if (any && all_idle)
+			timer_wait_ticks(1);
 	}
 
 	unsigned exited = 0, crashed = 0;

@@ -11,6 +11,8 @@
 void console_init(void);
 /** Write one character; "\n" becomes "\r\n" as a terminal expects. */
 void console_putc(char c);
+/** Wait until the UART has sent every byte (before ending the run). */
+void console_flush(void);
 /** Write a NUL-terminated string. */
 void console_puts(const char *s);
 

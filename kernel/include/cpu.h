@@ -29,6 +29,8 @@ struct cpu_features {
 /** Filled in by cpu_detect(). */
 extern struct cpu_features cpu;
 
+/** True if the CPU has UMIP (so CR4.UMIP may be set). */
+static inline bool cpu_has_umip(void) { return cpu.umip; }
 /** Read CPUID into #cpu. */
 void cpu_detect(void);
 /** Print the CPU and virtualization lines of the banner. */

@@ -6,6 +6,7 @@
 #define HYPATIA_DOMAIN_H
 
 #include "types.h"
+#include "vdev.h"
 
 struct vcpu;
 
@@ -41,6 +42,14 @@ struct domain {
 	struct vcpu *vcpu;               /**< its only vCPU (SMP guests later) */
 	uint32_t exit_code;              /**< what the guest wrote to the debug-exit port */
 	char console[DOMAIN_CONSOLE_LINE]; /**< the guest's console line being assembled */
+	bool umip;                       /**< run with CR4.UMIP (option umip=0 turns it off, lab 1's lesson) */
+	struct vpic pic;                 /**< emulated 8259 pair */
+	struct vpit pit;                 /**< emulated 8254 channel 0 */
+	uint64_t shared_info_gpa;        /**< the shared-info page (0: none registered) */
+	uint64_t timer_period_ticks;     /**< set_timer hypercall: period in hypervisor ticks (0: off) */
+	uint64_t timer_next_tick;        /**< set_timer hypercall: when it fires next */
+	uint8_t timer_vector;            /**< set_timer hypercall: the vector it raises */
+	uint64_t timer_count;            /**< set_timer hypercall: interrupts raised so far */
 	unsigned console_length;         /**< characters in @c console */
 };
 

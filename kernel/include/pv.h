@@ -1,11 +1,21 @@
 /**
  * @file pv.h
- * @brief The trap-and-emulate (PV) backend's entry points used outside kernel/pv/.
+ * @brief The trap-and-emulate (PV) backend: entry from traps, and the lab-1 functions.
  */
 #ifndef HYPATIA_PV_H
 #define HYPATIA_PV_H
 
 #include "trap.h"
+
+struct vcpu;
+struct insn;
+
+/** Selector the guest believes is its code segment: the kernel's 64-bit CS (the native shim's too). */
+#define PV_GUEST_CS 0x08
+/** Selector the guest believes is its stack segment. */
+#define PV_GUEST_SS 0x10
+/** Vector of the hypercall gate, open to CPL 3 (Xen's choice for 64-bit PV). */
+#define PV_HYPERCALL_VECTOR 0x82
 
 /**
  * A trap arrived while a PV guest ran at CPL 3: record it as the vCPU's exit
@@ -14,5 +24,60 @@
  * Never returns to its caller.
  */
 NORETURN void pv_trap_from_guest(struct trap_frame *frame, trap_handler_t handler);
+
+/** What an emulation function did. */
+enum emulation_result {
+	EMULATE_DONE,  /**< the instruction was carried out: the caller steps RIP past it */
+	EMULATE_FAULT, /**< an exception was injected (or the domain crashed): RIP stays */
+	EMULATE_BRANCH, /**< the instruction set RIP itself (IRETQ) */
+};
+
+/** How an event reaches the guest; it decides the frame and the return address. */
+enum bounce_kind {
+	BOUNCE_EXCEPTION, /**< a fault or trap raised by an instruction */
+	BOUNCE_INTERRUPT, /**< an external (virtual) interrupt */
+	BOUNCE_SOFTWARE,  /**< INT n / INT3: returns after the instruction */
+};
+
+/** @name LAB 1 — kernel/pv/bounce.c
+ *  @{ */
+/**
+ * Deliver @p vector through the guest's IDT (vcpu->idtr): check the gate,
+ * push the frame the hardware would push at CPL 0 on the guest's stack, and
+ * continue at the handler. Returns false if the gate or the stack is unusable
+ * (the caller escalates as the CPU would).
+ */
+bool pv_bounce(struct vcpu *vcpu, uint8_t vector, enum bounce_kind kind, bool has_error, uint32_t error);
+/** Emulate IRETQ (it traps because the guest's frames name the more-privileged CS 0x08). */
+enum emulation_result pv_emulate_iret(struct vcpu *vcpu, const struct insn *insn);
+/** If an interrupt is pending and the virtual IF allows it, deliver it now. */
+void pv_deliver_pending_interrupt(struct vcpu *vcpu);
+/** @} */
+
+/** @name LAB 1 — kernel/pv/emulate_priv.c
+ *  @{ */
+/** MOV to/from CR0, CR2, CR3, CR4, CR8; CLTS; LMSW; SMSW — against the virtual control registers. */
+enum emulation_result pv_emulate_control_register(struct vcpu *vcpu, const struct insn *insn);
+/** SGDT, SIDT, SLDT, STR: store the guest's virtual descriptor-table registers. */
+enum emulation_result pv_emulate_store_descriptor(struct vcpu *vcpu, const struct insn *insn);
+/** RDMSR/WRMSR against the virtual MSRs; an MSR that does not exist gets #GP(0). */
+enum emulation_result pv_emulate_msr(struct vcpu *vcpu, const struct insn *insn);
+/** @} */
+
+/** @name Given helpers the lab-1 functions use (kernel/pv/pv_guest.c)
+ *  @{ */
+/** Guest-linear address of @p insn's memory operand (adds the FS/GS base for overrides). */
+uint64_t pv_operand_address(struct vcpu *vcpu, const struct insn *insn);
+/** Read guest-virtual memory; on failure inject the #PF the guest would take and return false. */
+bool pv_read_guest(struct vcpu *vcpu, uint64_t va, void *buf, size_t size, bool fetch);
+/** Write guest-virtual memory; on failure inject the #PF the guest would take and return false. */
+bool pv_write_guest(struct vcpu *vcpu, uint64_t va, const void *buf, size_t size);
+/** The shared-info page's interrupt mask says masked (or the virtual IF is 0 when there is none). */
+bool pv_interrupts_masked(struct vcpu *vcpu);
+/** Set the virtual IF (and the shared-info mask, if registered). */
+void pv_set_virtual_if(struct vcpu *vcpu, bool enabled);
+/** Write the shared-info page's pending flag and tick count (no-op without one). */
+void pv_publish_pending(struct vcpu *vcpu, bool pending, uint64_t ticks);
+/** @} */
 
 #endif

@@ -37,6 +37,25 @@ struct vcpu_regs {
 	uint64_t rflags; /**< flags as the guest believes them (IF is the virtual IF under pv) */
 };
 
+/** A descriptor-table register (GDTR, IDTR) as LGDT/LIDT load it (SDM Vol. 3A §2.4). */
+struct descriptor_table_register {
+	uint64_t base;  /**< linear address of the table */
+	uint16_t limit; /**< size in bytes minus one */
+};
+
+/** The guest's view of the MSRs a 64-bit kernel uses (SDM Vol. 4, AMD APM Vol. 2 §6.1). */
+struct vcpu_msrs {
+	uint64_t star;           /**< MSR 0xc0000081: SYSCALL/SYSRET segments */
+	uint64_t lstar;          /**< MSR 0xc0000082: 64-bit SYSCALL entry */
+	uint64_t cstar;          /**< MSR 0xc0000083: compatibility-mode SYSCALL entry */
+	uint64_t sfmask;         /**< MSR 0xc0000084: RFLAGS bits SYSCALL clears */
+	uint64_t fs_base;        /**< MSR 0xc0000100 */
+	uint64_t gs_base;        /**< MSR 0xc0000101 */
+	uint64_t kernel_gs_base; /**< MSR 0xc0000102: what SWAPGS exchanges with GS base */
+	uint64_t tsc_offset;     /**< added to the host TSC: what WRMSR to IA32_TSC set */
+	uint64_t apic_base;      /**< MSR 0x1b */
+};
+
 /** Why the guest stopped running: one list for every backend. */
 enum vcpu_exit_reason {
 	VCPU_EXIT_NONE,        /**< nothing to handle (e.g. a physical interrupt was serviced) */
@@ -70,6 +89,8 @@ struct vcpu_ops {
 	bool (*setup)(struct vcpu *vcpu);
 	/** Run the guest until it exits; fill vcpu->exit. */
 	void (*run)(struct vcpu *vcpu);
+	/** Deliver a pending virtual interrupt if the guest's interrupt flag allows it. */
+	void (*deliver_pending)(struct vcpu *vcpu);
 	/** Arrange for @p vector to be delivered to the guest on the next run. */
 	void (*inject_exception)(struct vcpu *vcpu, uint8_t vector, bool has_error, uint32_t error);
 	/** Free backend state. */
@@ -86,8 +107,17 @@ struct vcpu {
 	uint64_t cr3;               /**< the guest's view of CR3 */
 	uint64_t cr4;               /**< the guest's view of CR4 */
 	uint64_t efer;              /**< the guest's view of EFER */
+	uint64_t cr8;               /**< the guest's task-priority register (CR8) */
+	struct descriptor_table_register gdtr; /**< the guest's GDTR, from its LGDT */
+	struct descriptor_table_register idtr; /**< the guest's IDTR, from its LIDT */
+	uint16_t ldtr;              /**< the guest's LDT selector (LLDT) */
+	uint16_t tr;                /**< the guest's task register selector (LTR) */
+	struct vcpu_msrs msr;       /**< the guest's MSRs */
 	bool virtual_if;            /**< pv: the guest's interrupt flag, kept by the hypervisor */
+	bool sti_shadow;            /**< pv: the instruction after STI runs before any interrupt */
+	bool timer_pending;         /**< the set_timer hypercall's interrupt waits for delivery */
 	bool halted;                /**< waiting in HLT for an interrupt */
+	bool yielded;               /**< gave up the rest of its slice (yield hypercall) */
 	const struct vcpu_ops *ops; /**< the backend */
 	void *backend;              /**< the backend's private state */
 	struct vcpu_exit exit;      /**< the last exit */
@@ -98,6 +128,14 @@ struct vcpu {
 struct vcpu *vcpu_create(struct domain *domain, const struct vcpu_ops *ops);
 /** Run @p vcpu for one slice: enter, handle exits, return when it must yield or its domain ends. */
 void vcpu_run_slice(struct vcpu *vcpu);
+/**
+ * Deliver exception @p vector to the guest (with @p error if @p has_error),
+ * as the hardware would; if delivery itself fails, escalate like the CPU
+ * does (#DF, then a triple fault that ends the domain).
+ */
+void vcpu_inject_exception(struct vcpu *vcpu, uint8_t vector, bool has_error, uint32_t error);
+/** Pointer to general-purpose register @p n (0 = RAX ... 15 = R15, ModRM numbering). */
+uint64_t *vcpu_gpr(struct vcpu *vcpu, unsigned n);
 /** Free @p vcpu. */
 void vcpu_destroy(struct vcpu *vcpu);
 /** Name of an exit reason, for logs and counters. */

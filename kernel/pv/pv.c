@@ -9,6 +9,7 @@
  * the common vCPU interface and is emulated in kernel/virt/.
  */
 #include "console.h"
+#include "cpu.h"
 #include "domain.h"
 #include "mm.h"
 #include "panic.h"
@@ -42,20 +43,33 @@ static void pv_run(struct vcpu *v)
 {
 	struct pv_state *pv = v->backend;
 	struct percpu *cpu = &boot_cpu;
+	cli(); /* from here until the guest runs, GS base is the guest's */
 	cpu->tss.rsp[0] = (uint64_t)cpu->guest_trap_stack + sizeof(cpu->guest_trap_stack);
 	cpu->current_vcpu = v;
 	v->regs.rflags = (v->regs.rflags & ~0x3000ull) | PV_RFLAGS; /* IOPL 0, IF 1 */
+	/* UMIP makes SGDT/SIDT/SLDT/STR/SMSW trap at CPL 3; umip=0 shows why it matters. */
+	if (cpu_has_umip())
+		write_cr4(v->domain->umip ? read_cr4() | CR4_UMIP : read_cr4() & ~CR4_UMIP);
+	/* The guest's FS and GS bases are real while it runs (the hypervisor does
+	 * not use FS; GS is restored in pv_trap_from_guest). */
+	wrmsr(MSR_FS_BASE, v->msr.fs_base);
+	wrmsr(MSR_GS_BASE, v->msr.gs_base);
 	pv_enter_guest(&v->regs, &pv->host_rsp);
 	cpu->current_vcpu = NULL;
 }
 
+/* Deliver an exception, escalating as the CPU does when delivery itself
+ * fails (SDM Vol. 3A §6.15, "Interrupt 8—Double Fault Exception"): a fault
+ * while delivering becomes #DF, and a fault while delivering #DF shuts the
+ * (virtual) machine down — here, the domain alone. */
 static void pv_inject_exception(struct vcpu *v, uint8_t vector, bool has_error, uint32_t error)
 {
-	/* Delivering exceptions through the guest's own IDT is lab 1's work;
-	 * until then an exception the guest cannot take ends the domain. */
-	(void)has_error;
-	domain_crash(v->domain, "exception %u (%s, error 0x%x) and no virtual IDT to deliver it", vector,
-		     trap_vector_name(vector), error);
+	if (pv_bounce(v, vector, BOUNCE_EXCEPTION, has_error, error) || v->domain->state != DOMAIN_RUNNABLE)
+		return;
+	if (vector != VEC_DF && pv_bounce(v, VEC_DF, BOUNCE_EXCEPTION, true, 0))
+		return;
+	domain_crash(v->domain, "triple fault: could not deliver %s (vector %u) through the guest's IDT",
+		     trap_vector_name(vector), vector);
 }
 
 static void pv_teardown(struct vcpu *v)
@@ -68,6 +82,7 @@ const struct vcpu_ops pv_vcpu_ops = {
 	.name = "pv",
 	.setup = pv_setup,
 	.run = pv_run,
+	.deliver_pending = pv_deliver_pending_interrupt,
 	.inject_exception = pv_inject_exception,
 	.teardown = pv_teardown,
 };
@@ -82,6 +97,8 @@ static enum vcpu_exit_reason exit_reason_for(unsigned vector)
 		return VCPU_EXIT_PAGE_FAULT;
 	case VEC_DF:
 		return VCPU_EXIT_SHUTDOWN;
+	case PV_HYPERCALL_VECTOR:
+		return VCPU_EXIT_HYPERCALL;
 	}
 	return vector >= VEC_IRQ_BASE ? VCPU_EXIT_INTERRUPT : VCPU_EXIT_EXCEPTION;
 }

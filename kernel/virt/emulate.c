@@ -4,82 +4,251 @@
  * Popek and Goldberg's recipe: run the guest deprivileged, let every
  * sensitive instruction trap, and make the trap handler do to the *virtual*
  * machine what the instruction would have done to the real one. The decoder
- * (decode.c) says what the instruction is; this file gives it meaning.
+ * (decode.c) says what the instruction is; this file routes each class to
+ * the code that gives it meaning. The classes students write live in
+ * kernel/pv/emulate_priv.c and kernel/pv/bounce.c.
  */
 #include "console.h"
 #include "decode.h"
 #include "domain.h"
 #include "emulate.h"
 #include "ioport.h"
+#include "pv.h"
 #include "trap.h"
 #include "vcpu.h"
+#include "x86.h"
 
-/* Read up to 15 instruction bytes at the guest's RIP. In paging mode
- * "direct" guest-virtual equals guest-physical. Returns how many were read. */
-static size_t fetch(struct vcpu *v, uint8_t *bytes)
+#define RFLAGS_DF (1ull << 10)
+
+/* The size of one port access: the even opcodes move a byte, the odd ones
+ * the operand size (2 or 4; IN/OUT have no 64-bit form). */
+static unsigned port_access_size(const struct insn *insn)
 {
-	size_t n = 0;
-	while (n < INSN_MAX_LENGTH && domain_read(v->domain, v->regs.rip + n, bytes + n, 1))
-		n++;
-	return n;
+	return insn->opcode & 1 ? MIN(insn->operand_size, 4u) : 1;
 }
 
-/* IN and OUT with an 8-bit immediate port (E4-E7) or the port in DX (EC-EF).
- * The even opcodes move a byte; the odd ones the operand size (2 or 4).
- * IN to EAX zero-extends into RAX, like any 32-bit register write. */
-static bool emulate_port_io(struct vcpu *v, const struct insn *insn)
+/* Store @size bytes of @value in RAX, as IN does: a 32-bit write zero-extends. */
+static void set_accumulator(struct vcpu *v, uint32_t value, unsigned size)
 {
-	unsigned size = insn->opcode & 1 ? insn->operand_size : 1;
-	uint16_t port = insn->opcode >= 0xec ? (uint16_t)v->regs.rdx : (uint16_t)(uint8_t)insn->imm;
-	if (insn->cls == INSN_OUT) {
-		ioport_write(v->domain, port, size, (uint32_t)v->regs.rax);
-		return true;
-	}
-	uint32_t value = ioport_read(v->domain, port, size);
 	if (size == 4)
 		v->regs.rax = value;
 	else if (size == 2)
 		v->regs.rax = (v->regs.rax & ~0xffffull) | (value & 0xffff);
 	else
 		v->regs.rax = (v->regs.rax & ~0xffull) | (value & 0xff);
-	return true;
+}
+
+/* IN and OUT with an 8-bit immediate port (E4-E7) or the port in DX (EC-EF). */
+static enum emulation_result emulate_port_io(struct vcpu *v, const struct insn *insn)
+{
+	unsigned size = port_access_size(insn);
+	uint16_t port = insn->opcode >= 0xec ? (uint16_t)v->regs.rdx : (uint16_t)(uint8_t)insn->imm;
+	if (insn->cls == INSN_OUT)
+		ioport_write(v->domain, port, size, (uint32_t)v->regs.rax);
+	else
+		set_accumulator(v, ioport_read(v->domain, port, size), size);
+	return EMULATE_DONE;
+}
+
+/* INS/OUTS, with or without REP: RCX elements (masked to the address size)
+ * between the port in DX and memory at RDI (INS, ES segment — no base in
+ * 64-bit mode) or RSI (OUTS, DS or an override), stepping by the element
+ * size, backwards if RFLAGS.DF (SDM Vol. 2B "INS", "OUTS", "REP"). A fault
+ * part way leaves RCX/RSI/RDI describing the rest, so the restarted
+ * instruction continues where it stopped — as the hardware does. */
+static enum emulation_result emulate_string_io(struct vcpu *v, const struct insn *insn)
+{
+	unsigned size = port_access_size(insn);
+	uint16_t port = (uint16_t)v->regs.rdx;
+	uint64_t mask = insn->address_size == 8 ? ~0ull : (1ull << (8 * insn->address_size)) - 1;
+	uint64_t *index = insn->cls == INSN_INS ? &v->regs.rdi : &v->regs.rsi;
+	int64_t step = v->regs.rflags & RFLAGS_DF ? -(int64_t)size : (int64_t)size;
+	uint64_t base = 0;
+	if (insn->cls == INSN_OUTS && insn->segment_override == SEG_FS)
+		base = v->msr.fs_base;
+	else if (insn->cls == INSN_OUTS && insn->segment_override == SEG_GS)
+		base = v->msr.gs_base;
+	bool repeat = insn->rep || insn->repne;
+
+	while (!repeat || (v->regs.rcx & mask)) {
+		uint64_t address = base + (*index & mask);
+		uint32_t value = 0;
+		if (insn->cls == INSN_INS) {
+			value = ioport_read(v->domain, port, size);
+			if (!pv_write_guest(v, address, &value, size))
+				return EMULATE_FAULT;
+		} else {
+			if (!pv_read_guest(v, address, &value, size, false))
+				return EMULATE_FAULT;
+			ioport_write(v->domain, port, size, value);
+		}
+		*index = (*index & ~mask) | ((*index + step) & mask);
+		if (!repeat)
+			break;
+		v->regs.rcx = (v->regs.rcx & ~mask) | ((v->regs.rcx - 1) & mask);
+	}
+	return EMULATE_DONE;
+}
+
+/* LGDT/LIDT (10 bytes: limit, 8-byte base), LLDT/LTR (a selector). The
+ * guest's tables are remembered, never loaded: the CPU keeps running on the
+ * hypervisor's GDT and IDT. */
+static enum emulation_result emulate_load_descriptor(struct vcpu *v, const struct insn *insn)
+{
+	if (insn->cls == INSN_LGDT || insn->cls == INSN_LIDT) {
+		uint8_t bytes[10];
+		if (!pv_read_guest(v, pv_operand_address(v, insn), bytes, sizeof(bytes), false))
+			return EMULATE_FAULT;
+		struct descriptor_table_register *r = insn->cls == INSN_LGDT ? &v->gdtr : &v->idtr;
+		r->limit = (uint16_t)(bytes[0] | bytes[1] << 8);
+		r->base = 0;
+		for (int i = 0; i < 8; i++)
+			r->base |= (uint64_t)bytes[2 + i] << (8 * i);
+		return EMULATE_DONE;
+	}
+	uint16_t selector;
+	if (insn->modrm_mod == 3)
+		selector = (uint16_t)*vcpu_gpr(v, insn->modrm_rm | ((insn->rex & 1) << 3));
+	else if (!pv_read_guest(v, pv_operand_address(v, insn), &selector, 2, false))
+		return EMULATE_FAULT;
+	if (insn->cls == INSN_LTR && (selector & ~3) == 0) { /* LTR of a null selector: #GP(0) */
+		vcpu_inject_exception(v, VEC_GP, true, 0);
+		return EMULATE_FAULT;
+	}
+	*(insn->cls == INSN_LLDT ? &v->ldtr : &v->tr) = selector;
+	return EMULATE_DONE;
+}
+
+/* INT n, INT3, INTO, INT1 at CPL 3 reach a DPL-0 gate of the hypervisor's
+ * IDT and fault with #GP; deliver them to the guest's own IDT as the
+ * software interrupts they are, returning after the instruction. */
+static enum emulation_result emulate_software_interrupt(struct vcpu *v, const struct insn *insn)
+{
+	uint8_t vector = insn->cls == INSN_INT ? (uint8_t)insn->imm : insn->cls == INSN_INT3 ? VEC_BP
+						 : insn->cls == INSN_INT1 ? VEC_DB : 4 /* #OF */;
+	v->regs.rip += insn->length;
+	if (!pv_bounce(v, vector, BOUNCE_SOFTWARE, false, 0)) {
+		v->regs.rip -= insn->length;
+		vcpu_inject_exception(v, VEC_GP, true, (uint32_t)vector * 8 + 2);
+	}
+	return EMULATE_BRANCH;
+}
+
+/* The guest believes it runs at CPL 0 with SVM and VMX off: their
+ * instructions raise #UD there (AMD APM Vol. 3 "VMRUN", SDM Vol. 3C §31.3). */
+static enum emulation_result invalid_opcode(struct vcpu *v)
+{
+	vcpu_inject_exception(v, VEC_UD, false, 0);
+	return EMULATE_FAULT;
+}
+
+static enum emulation_result dispatch(struct vcpu *v, const struct insn *insn)
+{
+	switch (insn->cls) {
+	case INSN_IN:
+	case INSN_OUT:
+		return emulate_port_io(v, insn);
+	case INSN_INS:
+	case INSN_OUTS:
+		return emulate_string_io(v, insn);
+	case INSN_CLI:
+		pv_set_virtual_if(v, false);
+		return EMULATE_DONE;
+	case INSN_STI:
+		/* The instruction after STI runs before any interrupt (SDM Vol. 2B "STI"). */
+		if (pv_interrupts_masked(v))
+			v->sti_shadow = true;
+		pv_set_virtual_if(v, true);
+		return EMULATE_DONE;
+	case INSN_HLT:
+		if (pv_interrupts_masked(v)) {
+			/* Nothing can ever wake it: what a PC does on power-off without ACPI. */
+			domain_exit(v->domain, 0);
+			return EMULATE_DONE;
+		}
+		v->halted = true;
+		return EMULATE_DONE;
+	case INSN_IRET:
+		return pv_emulate_iret(v, insn);
+	case INSN_INT:
+	case INSN_INT3:
+	case INSN_INT1:
+	case INSN_INTO:
+		return emulate_software_interrupt(v, insn);
+	case INSN_MOV_FROM_CR:
+	case INSN_MOV_TO_CR:
+	case INSN_CLTS:
+	case INSN_LMSW:
+	case INSN_SMSW:
+		return pv_emulate_control_register(v, insn);
+	case INSN_LGDT:
+	case INSN_LIDT:
+	case INSN_LLDT:
+	case INSN_LTR:
+		return emulate_load_descriptor(v, insn);
+	case INSN_SGDT:
+	case INSN_SIDT:
+	case INSN_SLDT:
+	case INSN_STR:
+		return pv_emulate_store_descriptor(v, insn);
+	case INSN_RDMSR:
+	case INSN_WRMSR:
+		return pv_emulate_msr(v, insn);
+	case INSN_SWAPGS: {
+		uint64_t gs = v->msr.gs_base;
+		v->msr.gs_base = v->msr.kernel_gs_base;
+		v->msr.kernel_gs_base = gs;
+		return EMULATE_DONE;
+	}
+	case INSN_INVLPG: /* paging mode "direct": the guest's own mappings do not exist yet */
+	case INSN_WBINVD:
+	case INSN_INVD:
+		return EMULATE_DONE;
+	case INSN_VMRUN:
+	case INSN_VMMCALL:
+	case INSN_VMLOAD:
+	case INSN_VMSAVE:
+	case INSN_STGI:
+	case INSN_CLGI:
+	case INSN_SKINIT:
+	case INSN_INVLPGA:
+	case INSN_VMCALL:
+	case INSN_VMLAUNCH:
+	case INSN_VMRESUME:
+	case INSN_VMXOFF:
+	case INSN_VMXON:
+	case INSN_VMCLEAR:
+	case INSN_VMPTRLD:
+	case INSN_VMPTRST:
+	case INSN_VMREAD:
+	case INSN_VMWRITE:
+	case INSN_INVEPT:
+	case INSN_INVVPID:
+		return invalid_opcode(v);
+	default:
+		/* Not ours to emulate: the guest gets the exception it raised. */
+		vcpu_inject_exception(v, v->exit.vector, v->exit.has_error_code, v->exit.error_code);
+		return EMULATE_FAULT;
+	}
 }
 
 void emulate_privileged(struct vcpu *v)
 {
 	uint8_t bytes[INSN_MAX_LENGTH];
 	struct insn insn;
-	size_t n = fetch(v, bytes);
+	size_t n = 0;
+	while (n < INSN_MAX_LENGTH && domain_read(v->domain, v->regs.rip + n, bytes + n, 1))
+		n++;
 	enum decode_status status = insn_decode(bytes, n, DECODE_MODE_64, &insn);
 	if (status != DECODE_OK) {
-		domain_crash(v->domain, "%s after #%s: cannot decode the instruction (%s)",
-			     trap_vector_name(v->exit.vector), v->exit.vector == VEC_UD ? "UD" : "GP",
+		if (status == DECODE_INVALID) {
+			vcpu_inject_exception(v, VEC_UD, false, 0);
+			return;
+		}
+		domain_crash(v->domain, "%s: cannot decode the instruction (%s)", trap_vector_name(v->exit.vector),
 			     decode_status_name(status));
 		return;
 	}
-	switch (insn.cls) {
-	case INSN_IN:
-	case INSN_OUT:
-		emulate_port_io(v, &insn);
-		break;
-	case INSN_CLI:
-		v->virtual_if = false;
-		break;
-	case INSN_STI:
-		v->virtual_if = true;
-		break;
-	case INSN_HLT:
-		if (!v->virtual_if) {
-			/* Nothing can ever wake it: what a PC does on power-off without ACPI. */
-			v->regs.rip += insn.length;
-			domain_exit(v->domain, 0);
-			return;
-		}
-		v->halted = true;
-		break;
-	default:
-		domain_crash(v->domain, "privileged instruction '%s' is not emulated (yet)", insn_class_name(insn.cls));
-		return;
-	}
-	v->regs.rip += insn.length;
+	if (dispatch(v, &insn) == EMULATE_DONE)
+		v->regs.rip += insn.length;
 }

@@ -7,8 +7,12 @@
  * kvm_vmx_exit_handlers do per vendor; here one table serves all).
  */
 #include "console.h"
+#include "cpu.h"
 #include "domain.h"
 #include "emulate.h"
+#include "hypercall.h"
+#include "paging.h"
+#include "pv.h"
 #include "mm.h"
 #include "timer.h"
 #include "trap.h"
@@ -45,11 +49,31 @@ struct vcpu *vcpu_create(struct domain *domain, const struct vcpu_ops *ops)
 		return NULL;
 	v->domain = domain;
 	v->ops = ops;
+	/* The state the native shim leaves a test guest in (docs/hypercalls.md),
+	 * so the same guest sees the same machine natively and virtualized. */
+	v->cr0 = CR0_PE | (1ul << 1) | (1ul << 4) | (1ul << 5) | CR0_WP | CR0_PG; /* PE MP ET NE WP PG */
+	v->cr4 = CR4_PAE;
+	v->efer = EFER_LME | (1ul << 10) /* LMA */ | (cpu.nx ? EFER_NXE : 0);
+	v->msr.apic_base = 0xfee00000 | (1ul << 11) /* enabled */ | (1ul << 8) /* BSP */;
 	if (!ops->setup(v)) {
 		kfree(v);
 		return NULL;
 	}
 	return v;
+}
+
+uint64_t *vcpu_gpr(struct vcpu *v, unsigned n)
+{
+	/* ModRM/REX numbering: RAX RCX RDX RBX RSP RBP RSI RDI R8..R15. */
+	uint64_t *regs[16] = {&v->regs.rax, &v->regs.rcx, &v->regs.rdx, &v->regs.rbx, &v->regs.rsp, &v->regs.rbp,
+			      &v->regs.rsi, &v->regs.rdi, &v->regs.r8,  &v->regs.r9,  &v->regs.r10, &v->regs.r11,
+			      &v->regs.r12, &v->regs.r13, &v->regs.r14, &v->regs.r15};
+	return regs[n & 15];
+}
+
+void vcpu_inject_exception(struct vcpu *v, uint8_t vector, bool has_error, uint32_t error)
+{
+	v->ops->inject_exception(v, vector, has_error, error);
 }
 
 void vcpu_destroy(struct vcpu *v)
@@ -76,8 +100,16 @@ static void exit_exception(struct vcpu *v)
 static void exit_page_fault(struct vcpu *v)
 {
 	/* In paging mode "direct" every guest page is mapped, so a #PF is the
-	 * guest's own: an access outside its memory, or to page 0. */
-	domain_crash(v->domain, "page fault at 0x%lx (error 0x%x)", v->exit.fault_address, v->exit.error_code);
+	 * guest's own: an access outside its memory, or to page 0. It gets the
+	 * fault it would get natively at CPL 0: the same CR2, and an error code
+	 * without the U bit that running at CPL 3 added. */
+	v->cr2 = v->exit.fault_address;
+	vcpu_inject_exception(v, VEC_PF, true, v->exit.error_code & ~PF_USER);
+}
+
+static void exit_hypercall(struct vcpu *v)
+{
+	hypercall_dispatch(v);
 }
 
 static void exit_shutdown(struct vcpu *v)
@@ -100,24 +132,39 @@ static const exit_handler_t exit_handlers[VCPU_EXIT_REASON_COUNT] = {
 	[VCPU_EXIT_PAGE_FAULT] = exit_page_fault,
 	[VCPU_EXIT_INTERRUPT] = exit_nothing,
 	[VCPU_EXIT_SHUTDOWN] = exit_shutdown,
+	[VCPU_EXIT_HYPERCALL] = exit_hypercall,
 };
+
+/* Advance the domain's virtual timers to now and mark what they raised. */
+static void update_timers(struct vcpu *v)
+{
+	struct domain *d = v->domain;
+	uint64_t now = timer_ticks();
+	vpit_update(d, now);
+	if (d->timer_period_ticks && now >= d->timer_next_tick) {
+		v->timer_pending = true;
+		d->timer_count++;
+		d->timer_next_tick += d->timer_period_ticks * ((now - d->timer_next_tick) / d->timer_period_ticks + 1);
+	}
+	pv_publish_pending(v, v->timer_pending || vpic_pending_vector(d) >= 0, d->timer_count);
+}
 
 void vcpu_run_slice(struct vcpu *v)
 {
 	uint64_t end = timer_ticks() + SLICE_TICKS;
-	while (v->domain->state == DOMAIN_RUNNABLE) {
+	struct domain *d = v->domain;
+	v->yielded = false;
+	while (d->state == DOMAIN_RUNNABLE) {
+		update_timers(v);
+		v->ops->deliver_pending(v);
+		if (v->halted || v->yielded)
+			return; /* nothing to do until an interrupt: let the others run */
 		v->ops->run(v);
+		v->sti_shadow = false; /* the one instruction after STI has run */
 		enum vcpu_exit_reason reason = v->exit.reason;
 		v->exits[reason < VCPU_EXIT_REASON_COUNT ? reason : VCPU_EXIT_NONE]++;
 		exit_handler_t handler = reason < VCPU_EXIT_REASON_COUNT ? exit_handlers[reason] : NULL;
 		(handler ? handler : exit_unexpected)(v);
-		if (v->halted) {
-			/* Nothing to run until an interrupt: give the CPU away until the next tick. */
-			timer_wait_ticks(1);
-			cli();
-			v->halted = false;
-			return;
-		}
 		if (timer_ticks() >= end)
 			return;
 	}

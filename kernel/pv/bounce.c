@@ -1,0 +1,64 @@
+/*
+ * bounce.c — LAB 1 student file: deliver exceptions and interrupts to a
+ * deprivileged guest through its own IDT, and emulate IRETQ.
+ *
+ * See labs/lab1/README.md, part 3 "Bouncing exceptions". This file holds
+ * only the functions you write; kernel/include/pv.h documents each one and
+ * lists the helpers you may use (pv_read_guest, pv_write_guest,
+ * pv_interrupts_masked, pv_set_virtual_if, vcpu_inject_exception, ...).
+ */
+#include "console.h"
+#include "decode.h"
+#include "domain.h"
+#include "pv.h"
+#include "trap.h"
+#include "vcpu.h"
+#include "x86.h"
+
+/*
+ * LAB 1: deliver @vector to the guest as the CPU would at CPL 0.
+ *
+ * 1. Read the 16-byte gate at vcpu->idtr.base + 16 * vector (check it lies
+ *    within vcpu->idtr.limit and inside guest memory). It must be present
+ *    and an interrupt (type 0xE) or trap (0xF) gate. Its handler address is
+ *    split over bytes 0-1, 6-7 and 8-11 (SDM Vol. 3A Figure 6-8).
+ * 2. Push, on the guest's current stack aligned down to 16: SS (PV_GUEST_SS),
+ *    RSP, RFLAGS (with IF = the *virtual* IF, IOPL 0), CS (PV_GUEST_CS), RIP,
+ *    and the error code if @has_error (SDM Vol. 3A §6.14.2, Figure 6-9).
+ * 3. Continue at the handler; an interrupt gate clears the virtual IF.
+ * Return false, changing nothing, if the gate or the stack is unusable.
+ */
+bool pv_bounce(struct vcpu *vcpu, uint8_t vector, enum bounce_kind kind, bool has_error, uint32_t error)
+{
+	(void)kind, (void)has_error, (void)error;
+	domain_crash(vcpu->domain, "LAB 1: pv_bounce() is not implemented (vector %u; labs/lab1/README.md part 3)",
+		     vector);
+	return false;
+}
+
+/*
+ * LAB 1: emulate IRETQ. Pop RIP, CS, RFLAGS, RSP, SS from the guest's stack
+ * (pv_read_guest), check CS is PV_GUEST_CS, and restore them; the popped
+ * IF becomes the virtual IF. Return EMULATE_BRANCH (RIP was set).
+ */
+enum emulation_result pv_emulate_iret(struct vcpu *vcpu, const struct insn *insn)
+{
+	(void)insn;
+	domain_crash(vcpu->domain, "LAB 1: pv_emulate_iret() is not implemented (labs/lab1/README.md part 3)");
+	return EMULATE_FAULT;
+}
+
+/*
+ * LAB 1: if the virtual IF allows (pv_interrupts_masked) and no STI shadow
+ * is in effect, deliver the highest-priority pending interrupt: first the
+ * PIC's (vpic_pending_vector, then vpic_acknowledge), else the set_timer
+ * hypercall's (vcpu->timer_pending, domain->timer_vector).
+ */
+void pv_deliver_pending_interrupt(struct vcpu *vcpu)
+{
+	static bool said;
+	if (!said && vpic_pending_vector(vcpu->domain) >= 0) {
+		said = true;
+		kprintf("LAB 1: pv_deliver_pending_interrupt() is not implemented: interrupts never reach guests\n");
+	}
+}

@@ -1,0 +1,97 @@
+/*
+ * pv_guest.c — reaching the guest's memory and interrupt flag from the
+ * trap-and-emulate code.
+ *
+ * In paging mode "direct", guest-virtual addresses equal guest-physical
+ * ones, and page 0 is unmapped; an access that misses becomes the #PF the
+ * guest would have taken itself, with the error code a CPL-0 access gives.
+ */
+#include "decode.h"
+#include "domain.h"
+#include "memlayout.h"
+#include "pv.h"
+#include "trap.h"
+#include "vcpu.h"
+
+/* The shared-info page's layout: docs/hypercalls.md. */
+struct shared_info {
+	uint8_t irq_mask;
+	uint8_t irq_pending;
+	uint8_t reserved[6];
+	uint64_t ticks;
+};
+
+uint64_t pv_operand_address(struct vcpu *v, const struct insn *insn)
+{
+	uint64_t regs[16];
+	for (unsigned i = 0; i < 16; i++)
+		regs[i] = *vcpu_gpr(v, i);
+	uint64_t address = insn_effective_address(&insn->mem, regs, v->regs.rip + insn->length);
+	/* In 64-bit mode only FS and GS have a base (SDM Vol. 3A §3.2.4). */
+	if (insn->mem.segment == SEG_FS)
+		address += v->msr.fs_base;
+	else if (insn->mem.segment == SEG_GS)
+		address += v->msr.gs_base;
+	return address;
+}
+
+static bool accessible(struct vcpu *v, uint64_t va, size_t size)
+{
+	return va >= PAGE_SIZE && va < v->domain->memory_bytes && size <= v->domain->memory_bytes - va;
+}
+
+static void page_fault(struct vcpu *v, uint64_t va, uint32_t error)
+{
+	/* CR2 names the first byte that missed: the end of guest memory if the
+	 * access started inside it and ran off the end. */
+	bool starts_inside = va >= PAGE_SIZE && va < v->domain->memory_bytes;
+	v->cr2 = starts_inside ? v->domain->memory_bytes : va;
+	vcpu_inject_exception(v, VEC_PF, true, error);
+}
+
+bool pv_read_guest(struct vcpu *v, uint64_t va, void *buf, size_t size, bool fetch)
+{
+	if (accessible(v, va, size) && domain_read(v->domain, va, buf, size))
+		return true;
+	page_fault(v, va, fetch ? PF_FETCH : 0);
+	return false;
+}
+
+bool pv_write_guest(struct vcpu *v, uint64_t va, const void *buf, size_t size)
+{
+	if (accessible(v, va, size) && domain_write(v->domain, va, buf, size))
+		return true;
+	page_fault(v, va, PF_WRITE);
+	return false;
+}
+
+static struct shared_info *shared_info(struct vcpu *v)
+{
+	uint64_t gpa = v->domain->shared_info_gpa;
+	return gpa ? phys_to_virt(domain_gpa_to_hpa(v->domain, gpa)) : NULL;
+}
+
+bool pv_interrupts_masked(struct vcpu *v)
+{
+	struct shared_info *info = shared_info(v);
+	return info ? info->irq_mask != 0 : !v->virtual_if;
+}
+
+void pv_set_virtual_if(struct vcpu *v, bool enabled)
+{
+	struct shared_info *info = shared_info(v);
+	v->virtual_if = enabled;
+	if (info)
+		info->irq_mask = !enabled;
+}
+
+/* Tell a paravirtualized guest an interrupt waits, so it can ask for it
+ * (event_check) after unmasking without trapping. */
+void pv_publish_pending(struct vcpu *v, bool pending, uint64_t ticks)
+{
+	struct shared_info *info = shared_info(v);
+	if (info) {
+		info->irq_pending = pending;
+		info->ticks = ticks;
+	}
+}
