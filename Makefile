@@ -137,7 +137,7 @@ bench: all
 # --- docs, handouts, dependencies ----------------------------------------------------------
 docs: deps-quiet
 	@mkdir -p build/docs
-	@doxygen docs/Doxyfile
+	@PWD=$(CURDIR) doxygen docs/Doxyfile
 	@echo "  DOCS    build/docs/html/index.html"
 
 OUT ?=

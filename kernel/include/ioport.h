@@ -2,7 +2,7 @@
  * @file ioport.h
  * @brief Emulated port-I/O devices for guests: one table, any backend.
  *
- * Whether the guest's IN/OUT arrived as a #GP (pv) or an IOIO intercept
+ * Whether the guest's IN/OUT arrived as a \#GP (pv) or an IOIO intercept
  * (svm/vmx), the backend ends up calling ioport_read()/ioport_write(), which
  * route the access to the device that claims the port.
  */

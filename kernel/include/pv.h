@@ -60,7 +60,7 @@ void pv_deliver_pending_interrupt(struct vcpu *vcpu);
 enum emulation_result pv_emulate_control_register(struct vcpu *vcpu, const struct insn *insn);
 /** SGDT, SIDT, SLDT, STR: store the guest's virtual descriptor-table registers. */
 enum emulation_result pv_emulate_store_descriptor(struct vcpu *vcpu, const struct insn *insn);
-/** RDMSR/WRMSR against the virtual MSRs; an MSR that does not exist gets #GP(0). */
+/** RDMSR/WRMSR against the virtual MSRs; an MSR that does not exist gets \#GP(0). */
 enum emulation_result pv_emulate_msr(struct vcpu *vcpu, const struct insn *insn);
 /** @} */
 
@@ -68,9 +68,9 @@ enum emulation_result pv_emulate_msr(struct vcpu *vcpu, const struct insn *insn)
  *  @{ */
 /** Guest-linear address of @p insn's memory operand (adds the FS/GS base for overrides). */
 uint64_t pv_operand_address(struct vcpu *vcpu, const struct insn *insn);
-/** Read guest-virtual memory; on failure inject the #PF the guest would take and return false. */
+/** Read guest-virtual memory; on failure inject the \#PF the guest would take and return false. */
 bool pv_read_guest(struct vcpu *vcpu, uint64_t va, void *buf, size_t size, bool fetch);
-/** Write guest-virtual memory; on failure inject the #PF the guest would take and return false. */
+/** Write guest-virtual memory; on failure inject the \#PF the guest would take and return false. */
 bool pv_write_guest(struct vcpu *vcpu, uint64_t va, const void *buf, size_t size);
 /** The shared-info page's interrupt mask says masked (or the virtual IF is 0 when there is none). */
 bool pv_interrupts_masked(struct vcpu *vcpu);

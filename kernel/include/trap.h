@@ -82,7 +82,7 @@ void trap_set_handler(unsigned vector, trap_handler_t handler);
 void trap_dispatch(struct trap_frame *frame);
 /** Print the register dump the default handler shows before it panics. */
 void trap_dump(const struct trap_frame *frame);
-/** Short name of an exception vector ("#PF"), or "IRQ"/"INT" for others. */
+/** Short name of an exception vector ("\#PF"), or "IRQ"/"INT" for others. */
 const char *trap_vector_name(unsigned vector);
 
 #endif

@@ -59,14 +59,14 @@ struct vcpu_msrs {
 /** Why the guest stopped running: one list for every backend. */
 enum vcpu_exit_reason {
 	VCPU_EXIT_NONE,        /**< nothing to handle (e.g. a physical interrupt was serviced) */
-	VCPU_EXIT_PRIVILEGED,  /**< pv: an instruction the guest may not execute at CPL 3 (#GP/#UD) */
+	VCPU_EXIT_PRIVILEGED,  /**< pv: an instruction the guest may not execute at CPL 3 (\#GP/\#UD) */
 	VCPU_EXIT_IO,          /**< port I/O (hardware-assisted: an IOIO intercept) */
 	VCPU_EXIT_CPUID,       /**< CPUID */
 	VCPU_EXIT_MSR,         /**< RDMSR/WRMSR */
 	VCPU_EXIT_HLT,         /**< HLT */
 	VCPU_EXIT_HYPERCALL,   /**< a hypercall (int 0x82/syscall from pv, VMMCALL/VMCALL from hvm) */
 	VCPU_EXIT_EXCEPTION,   /**< an exception the guest raised that the hypervisor must look at */
-	VCPU_EXIT_PAGE_FAULT,  /**< a #PF (shadow paging) */
+	VCPU_EXIT_PAGE_FAULT,  /**< a \#PF (shadow paging) */
 	VCPU_EXIT_NESTED_PAGE_FAULT, /**< an NPT/EPT violation */
 	VCPU_EXIT_INTERRUPT,   /**< a physical interrupt arrived while the guest ran */
 	VCPU_EXIT_SHUTDOWN,    /**< triple fault or shutdown: the guest is dead */
@@ -131,7 +131,7 @@ void vcpu_run_slice(struct vcpu *vcpu);
 /**
  * Deliver exception @p vector to the guest (with @p error if @p has_error),
  * as the hardware would; if delivery itself fails, escalate like the CPU
- * does (#DF, then a triple fault that ends the domain).
+ * does (\#DF, then a triple fault that ends the domain).
  */
 void vcpu_inject_exception(struct vcpu *vcpu, uint8_t vector, bool has_error, uint32_t error);
 /** Pointer to general-purpose register @p n (0 = RAX ... 15 = R15, ModRM numbering). */
