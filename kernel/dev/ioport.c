@@ -2,12 +2,14 @@
  * ioport.c — routing guest port I/O to emulated devices.
  *
  * The devices a test guest needs: COM1 (a 16550 UART reduced to what a
- * polling driver uses), QEMU's debug-exit port, and Bochs' shutdown port.
+ * polling driver uses), the 8259 PIC pair and the 8254 PIT (pic.c, pit.c),
+ * QEMU's debug-exit port, and Bochs' shutdown port.
  * Each guest gets its own console (lines are prefixed with its domain id);
  * nothing here touches the real hardware.
  */
 #include "domain.h"
 #include "ioport.h"
+#include "vdev.h"
 
 #define COM1 0x3f8
 #define UART_LSR 5
@@ -53,6 +55,9 @@ static void write_nothing(struct domain *d, uint16_t port, unsigned size, uint32
 
 static const struct ioport_device devices[] = {
 	{"uart", COM1, 8, uart_read, uart_write},
+	{"pic-master", 0x20, 2, vpic_read, vpic_write},
+	{"pic-slave", 0xa0, 2, vpic_read, vpic_write},
+	{"pit", 0x40, 4, vpit_read, vpit_write},
 	{"debug-exit", 0xf4, 4, read_nothing, debug_exit_write},
 	{"bochs-shutdown", 0x8900, 1, read_nothing, write_nothing},
 };

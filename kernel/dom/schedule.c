@@ -14,24 +14,27 @@
 #include "vcpu.h"
 #include "x86.h"
 
-#define MAX_DOMAINS 8
+/* Every live domain, for the scheduler and for the GDB helpers (hv-domains). */
+struct domain *domain_table[DOMAIN_MAX];
+unsigned domain_count;
 
 void domains_run_all(void)
 {
 	const struct multiboot_info *mbi = boot_info;
-	struct domain *domains[MAX_DOMAINS];
+	struct domain **domains = domain_table;
 	unsigned count = 0;
 	if (!(mbi->flags & MULTIBOOT_INFO_MODS) || mbi->mods_count == 0)
 		return;
 
 	const struct multiboot_module *mods = phys_to_virt(mbi->mods_addr);
-	for (uint32_t i = 0; i < mbi->mods_count && count < MAX_DOMAINS; i++) {
+	for (uint32_t i = 0; i < mbi->mods_count && count < DOMAIN_MAX; i++) {
 		const char *options = mods[i].string ? (const char *)phys_to_virt(mods[i].string) : "";
 		struct domain *d = domain_create(phys_to_virt(mods[i].mod_start), mods[i].mod_end - mods[i].mod_start,
 						 options);
 		if (d)
 			domains[count++] = d;
 	}
+	domain_count = count;
 
 	for (bool any = count > 0; any;) {
 		any = false;
@@ -62,7 +65,9 @@ void domains_run_all(void)
 		exited += domains[i]->state == DOMAIN_EXITED;
 		crashed += domains[i]->state == DOMAIN_CRASHED;
 		domain_destroy(domains[i]);
+		domains[i] = NULL;
 	}
+	domain_count = 0;
 	kprintf("[hv] all domains ended: %u exited, %u crashed, %u refused\n", exited, crashed,
 		mbi->mods_count - count);
 }

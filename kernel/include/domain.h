@@ -78,6 +78,13 @@ bool domain_read(const struct domain *domain, uint64_t gpa, void *dst, size_t si
 /** Copy into guest memory; false if any byte lies outside the domain. */
 bool domain_write(struct domain *domain, uint64_t gpa, const void *src, size_t size);
 
+/** Most domains that can exist at once. */
+#define DOMAIN_MAX 8
+/** The live domains (NULL-padded), in creation order. */
+extern struct domain *domain_table[DOMAIN_MAX];
+/** How many entries of #domain_table are in use. */
+extern unsigned domain_count;
+
 /** Create a domain for each multiboot module and run them all, time-sliced; returns when all ended. */
 void domains_run_all(void);
 
