@@ -202,6 +202,8 @@ def run_bochs(kernel, cmdline="", modules=(), timeout=90, cap=OUTPUT_CAP, cpu=No
         status = "flood"
     elif proc.returncode == 124:
         status = "timeout"
+    elif "bochs-run: triple fault" in stderr:
+        status = "triple-fault"
     else:
         status = _status_from_log(output) or "crash"
     return Run(cmd, output, status, proc.returncode, duration, stderr)
