@@ -17,6 +17,10 @@ class Build:
         """A test guest built as a native multiboot kernel (ELF32, for QEMU -kernel)."""
         return self.guests / "native" / f"{name}.elf32"
 
+    def guest_pv(self, name):
+        """A test guest built paravirtualized (hypercalls, shared-info page)."""
+        return self.guests / "pv" / f"{name}.elf"
+
     def guest_image(self, name):
         """A test guest built as a guest image the hypervisor loads."""
         return self.guests / "image" / f"{name}.elf"

@@ -1,4 +1,4 @@
-# guests.mk — build the test guests, each twice from the same object file.
+# guests.mk — build the test guests, three times from the same object file.
 #
 # Included by the top-level Makefile (`include guests/guests.mk`), or used
 # alone: `make -f guests/guests.mk` from the repository root. Produces, for
@@ -6,7 +6,11 @@
 #   $(BUILD_GUESTS)/native/NAME.elf    ELF64 multiboot kernel (GRUB, GDB symbols)
 #   $(BUILD_GUESTS)/native/NAME.elf32  the same as ELF32, for QEMU's -kernel
 #                                      (which refuses ELF64 files)
-#   $(BUILD_GUESTS)/image/NAME.elf     Hypatia guest image (ELF64 + note)
+#   $(BUILD_GUESTS)/image/NAME.elf     Hypatia guest image (ELF64 + note), run
+#                                      deprivileged: port I/O, CLI/STI trap
+#   $(BUILD_GUESTS)/pv/NAME.elf        the same image, paravirtualized: the
+#                                      platform layer uses hypercalls and the
+#                                      shared-info page (guests/pv/platform.c)
 # Adding a test guest = adding guests/tests/NAME.c; see docs/guests.md.
 
 # Where this fragment lives, so it works from whichever Makefile includes it.
@@ -32,20 +36,25 @@ GUEST_LDFLAGS := -nostdlib -z max-page-size=0x1000 --no-warn-rwx-segments
 
 GUEST_OBJ := $(BUILD_GUESTS)/obj
 
-# Objects: the runtime and the tests are shared by both builds; each build
-# adds its own platform layer and start code.
-GUEST_LIB_OBJS := $(patsubst $(GUESTS_DIR)/%,$(GUEST_OBJ)/%.o,$(wildcard $(GUESTS_DIR)/lib/*.c))
+# Objects: the runtime and the tests are shared by all builds; each build
+# adds its own platform layer and start code (pv reuses image's entry code
+# and linker script: only its platform.c differs).
+GUEST_LIB_OBJS := $(patsubst $(GUESTS_DIR)/%,$(GUEST_OBJ)/%.o, \
+	$(wildcard $(GUESTS_DIR)/lib/*.S $(GUESTS_DIR)/lib/*.c))
 GUEST_NATIVE_OBJS := $(patsubst $(GUESTS_DIR)/%,$(GUEST_OBJ)/%.o, \
 	$(wildcard $(GUESTS_DIR)/native/*.S $(GUESTS_DIR)/native/*.c))
 GUEST_IMAGE_OBJS := $(patsubst $(GUESTS_DIR)/%,$(GUEST_OBJ)/%.o, \
 	$(wildcard $(GUESTS_DIR)/image/*.S $(GUESTS_DIR)/image/*.c))
+GUEST_PV_OBJS := $(GUEST_OBJ)/image/entry.S.o $(patsubst $(GUESTS_DIR)/%,$(GUEST_OBJ)/%.o, \
+	$(wildcard $(GUESTS_DIR)/pv/*.c))
 
 GUEST_NATIVE_ELFS := $(GUEST_TESTS:%=$(BUILD_GUESTS)/native/%.elf)
 GUEST_NATIVE_ELF32S := $(GUEST_TESTS:%=$(BUILD_GUESTS)/native/%.elf32)
 GUEST_IMAGES := $(GUEST_TESTS:%=$(BUILD_GUESTS)/image/%.elf)
+GUEST_PV_IMAGES := $(GUEST_TESTS:%=$(BUILD_GUESTS)/pv/%.elf)
 
 .PHONY: guests clean-guests
-guests: $(GUEST_NATIVE_ELFS) $(GUEST_NATIVE_ELF32S) $(GUEST_IMAGES)
+guests: $(GUEST_NATIVE_ELFS) $(GUEST_NATIVE_ELF32S) $(GUEST_IMAGES) $(GUEST_PV_IMAGES)
 
 clean-guests:
 	rm -rf $(BUILD_GUESTS)
@@ -81,8 +90,14 @@ $(BUILD_GUESTS)/image/%.elf: $(GUESTS_DIR)/image/image.ld $(GUEST_IMAGE_OBJS) \
 	@echo "  LD      $@"
 	@$(GUEST_LD) $(GUEST_LDFLAGS) -T $< -o $@ $(filter %.o,$^)
 
+$(BUILD_GUESTS)/pv/%.elf: $(GUESTS_DIR)/image/image.ld $(GUEST_PV_OBJS) \
+		$(GUEST_LIB_OBJS) $(GUEST_OBJ)/tests/%.c.o
+	@mkdir -p $(@D)
+	@echo "  LD      $@"
+	@$(GUEST_LD) $(GUEST_LDFLAGS) -T $< -o $@ $(filter %.o,$^)
+
 # Keep the objects (make would delete them as intermediates).
-.SECONDARY: $(GUEST_LIB_OBJS) $(GUEST_NATIVE_OBJS) $(GUEST_IMAGE_OBJS) \
+.SECONDARY: $(GUEST_LIB_OBJS) $(GUEST_NATIVE_OBJS) $(GUEST_IMAGE_OBJS) $(GUEST_PV_OBJS) \
 	$(GUEST_TESTS:%=$(GUEST_OBJ)/tests/%.c.o)
 
 -include $(wildcard $(GUEST_OBJ)/*/*.d)

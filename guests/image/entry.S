@@ -7,9 +7,10 @@
  * paging on with guest-virtual = guest-physical, RIP = _start, RSP =
  * image_stack_top, RDI = the guest address of the command line.
  *
- * Unlike the native shim there is nothing to set up: no mode switch, no
- * page tables, no GDT or IDT — at CPL 3 (labs 1–2) we could not load them
- * anyway. Exceptions are the hypervisor's to report.
+ * Unlike the native shim there is little to set up: no mode switch, no
+ * page tables. The runtime loads its GDT and IDT (guests/lib/arch.c) with
+ * LGDT/LIDT, which trap at CPL 3 and are emulated. Both the `image` and the
+ * `pv` build start here; they differ only in their platform.c.
  */
 #include "hypatia_note.h"
 
@@ -21,7 +22,11 @@ _start:
 	 * image_stack_top: the note's stack_top is checked, not trusted. */
 	leaq image_stack_top(%rip), %rsp
 	xorl %ebp, %ebp                 /* a zero frame pointer ends a backtrace */
-	/* guest_start(cmdline): RDI is already the first argument (SysV ABI). */
+	/* platform_init(), then guest_start(cmdline): keep RDI (the command
+	 * line's address) in RBX, which the SysV ABI preserves across calls. */
+	movq %rdi, %rbx
+	call platform_init
+	movq %rbx, %rdi
 	call guest_start
 1:	hlt                             /* not reached: guest_start never returns */
 	jmp 1b

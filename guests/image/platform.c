@@ -8,8 +8,11 @@
  * - the UART is not initialised and its status is not polled: only OUT to
  *   the data port 0x3f8 is needed to print (one exit per character);
  * - no PIC masking: a domain has no 8259 to mask.
- * A paravirtual image will replace these functions with hypercalls
- * (console_write, shutdown); nothing else in the runtime changes.
+ * The interrupt flag is the native one too: CLI and STI trap and the
+ * hypervisor keeps a *virtual* IF; PUSHF and POPF do not trap — at CPL 3
+ * POPF silently leaves IF alone and PUSHF shows the real IF, always 1. The
+ * paravirtual build (guests/pv/platform.c) replaces all of this with
+ * hypercalls and the shared-info page; nothing else in the runtime changes.
  */
 #include "guest.h"
 #include "platform.h"
@@ -22,6 +25,30 @@
 const char *platform_name(void)
 {
 	return "image";
+}
+
+void platform_init(void)
+{
+	/* Nothing to set up: the hypervisor emulates a UART that needs none. */
+}
+
+/* The same instructions as native (see above for what goes wrong). */
+void platform_irq_disable(void) { cli(); }
+void platform_irq_enable(void) { sti(); }
+bool platform_irqs_enabled(void) { return read_flags() & X86_RFLAGS_IF; }
+void platform_wait_for_interrupt(void) { sti_hlt(); }
+void *platform_shared_info(void) { return NULL; }
+
+unsigned long platform_irq_save(void)
+{
+	unsigned long flags = read_flags();
+	cli();
+	return flags;
+}
+
+void platform_irq_restore(unsigned long flags)
+{
+	write_flags(flags);
 }
 
 void platform_putc(char c)

@@ -100,8 +100,61 @@ void gputs(const char *s);
 void gstart_line(void);
 /** @} */
 
-/** Which build this is: "native" (multiboot kernel) or "image" (Hypatia guest image). */
+/** Which build this is: "native" (multiboot kernel), "image" (Hypatia guest
+ * image, run deprivileged) or "pv" (paravirtualized Hypatia guest image). */
 const char *guest_platform(void);
+
+/** @name Exceptions and interrupts (guests/lib/arch.c)
+ * The runtime loads its own GDT (null, 0x08 64-bit code, 0x10 data) and a
+ * 256-entry IDT of interrupt gates at start-up, in every build. A vector
+ * with a handler calls it; returning from the handler returns from the
+ * exception (IRETQ) with whatever the handler left in the frame. A vector
+ * without one is a crash: a register dump and the line
+ * `GUEST EXCEPTION: vector=N (#XX) error=0x.. rip=0x..`, exit 0x12.
+ * @{ */
+
+/**
+ * What an exception or interrupt leaves on the stack, lowest address first:
+ * the general registers the runtime saved, the vector, then exactly what
+ * the CPU pushed in 64-bit mode (SDM Vol. 3A §6.14.2, Figure 6-9): the
+ * error code (the runtime pushes 0 for vectors without one), RIP, CS,
+ * RFLAGS, RSP, SS. A handler may change any of it, e.g. RIP to skip the
+ * faulting instruction.
+ */
+struct guest_frame {
+	uint64_t r15, r14, r13, r12, r11, r10, r9, r8;
+	uint64_t rbp, rdi, rsi, rdx, rcx, rbx, rax;
+	uint64_t vector;
+	uint64_t error_code;
+	uint64_t rip, cs, rflags, rsp, ss;
+};
+
+/** A handler for one vector. */
+typedef void (*guest_handler_t)(struct guest_frame *frame);
+
+/** Call @p handler for @p vector (0-255) from now on; NULL removes it. */
+void guest_set_handler(unsigned vector, guest_handler_t handler);
+
+/** Mnemonic of exception @p vector ("#PF"), or "IRQ"/"INT" for the others. */
+const char *guest_vector_name(unsigned vector);
+
+/** The GDTR / IDTR values the runtime loaded (10-byte LGDT operands). */
+void guest_arch_tables(void *gdtr, void *idtr);
+/** @} */
+
+/** @name The interrupt flag, through the platform (native, image: CLI/STI/
+ * PUSHF/POPF; pv: the shared-info page's irq_mask)
+ * @{ */
+void guest_irq_disable(void);
+void guest_irq_enable(void);
+unsigned long guest_irq_save(void);
+void guest_irq_restore(unsigned long flags);
+bool guest_irqs_enabled(void);
+/** Enable interrupts and wait until one has been handled. */
+void guest_wait_for_interrupt(void);
+/** The pv build's shared-info page (hypercall.h), NULL in other builds. */
+void *guest_shared_info(void);
+/** @} */
 
 /** @name Command line: space-separated key=value words
  * @{ */

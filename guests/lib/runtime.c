@@ -16,6 +16,7 @@ static bool result_printed;
 GUEST_NORETURN void guest_start(const char *cmdline)
 {
 	cmdline_set(cmdline);
+	arch_init();
 	guest_main();
 	guest_error("guest_main() returned without reporting a result");
 }
@@ -24,6 +25,15 @@ const char *guest_platform(void)
 {
 	return platform_name();
 }
+
+/* The interrupt flag: whatever this build's platform uses for it. */
+void guest_irq_disable(void) { platform_irq_disable(); }
+void guest_irq_enable(void) { platform_irq_enable(); }
+unsigned long guest_irq_save(void) { return platform_irq_save(); }
+void guest_irq_restore(unsigned long flags) { platform_irq_restore(flags); }
+bool guest_irqs_enabled(void) { return platform_irqs_enabled(); }
+void guest_wait_for_interrupt(void) { platform_wait_for_interrupt(); }
+void *guest_shared_info(void) { return platform_shared_info(); }
 
 GUEST_NORETURN void guest_exit(enum guest_exit_code code)
 {

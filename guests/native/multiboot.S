@@ -25,11 +25,14 @@
 #define PTE_PS 0x080   /* in a PD entry: maps a 2 MiB page */
 
 #define CR0_PE 0x00000001   /* protected mode (already on) */
+#define CR0_MP 0x00000002   /* WAIT honours TS (SDM Vol. 3A §2.5) */
+#define CR0_NE 0x00000020   /* x87 errors as #MF, not the legacy IRQ 13 */
 #define CR0_WP 0x00010000   /* honour read-only pages at CPL 0 too */
 #define CR0_PG 0x80000000   /* paging */
 #define CR4_PAE 0x00000020  /* 64-bit page-table entries, required for long mode */
 #define MSR_EFER 0xc0000080
 #define EFER_LME 0x00000100 /* long mode enable */
+#define EFER_NXE 0x00000800 /* no-execute bit in page tables (AMD APM Vol. 2 §3.1.7) */
 
 #define GDT_CODE64 0x08
 #define GDT_DATA 0x10
@@ -76,6 +79,14 @@ _start:
 	cpuid
 	btl $29, %edx
 	jnc no_long_mode
+	/* EDX bit 20 "NX": remember it in EDI, to set EFER.NXE below. The
+	 * hypervisor's virtual CPU starts with EFER = LME|LMA|NXE
+	 * (docs/hypercalls.md), so a guest reads the same EFER both ways. */
+	xorl %edi, %edi
+	btl $20, %edx
+	jnc 0f
+	movl $EFER_NXE, %edi
+0:
 
 	/*
 	 * Identity-map the first 1 GiB with 512 2-MiB pages: PML4[0] ->
@@ -97,6 +108,11 @@ _start:
 	movl $(boot_pdpt + (PTE_P | PTE_W)), boot_pml4
 
 	/*
+	 * CR0 ends up PE|MP|ET|NE|WP|PG = 0x80010033 and EFER LME|LMA(|NXE):
+	 * exactly the state Hypatia's virtual CPU starts a guest image in
+	 * (docs/hypercalls.md), so the same test reads the same registers
+	 * natively and virtualized.
+	 *
 	 * The switch itself, in the order Intel SDM Vol. 3A §9.8.5
 	 * "Initializing IA-32e Mode" (§10.8.5 in 2023+ editions) and AMD APM
 	 * Vol. 2 §14.6.1 "Activating Long Mode" prescribe:
@@ -113,9 +129,10 @@ _start:
 	movl $MSR_EFER, %ecx
 	rdmsr
 	orl $EFER_LME, %eax
+	orl %edi, %eax                  /* EFER_NXE if the CPU has NX */
 	wrmsr
 	movl %cr0, %eax
-	orl $(CR0_PG | CR0_WP | CR0_PE), %eax
+	orl $(CR0_PG | CR0_WP | CR0_NE | CR0_MP | CR0_PE), %eax
 	movl %eax, %cr0
 
 	lgdt gdt_pointer

@@ -6,9 +6,6 @@
 
 #include <stdint.h>
 
-/* Install the exception handlers (idt.c). */
-void idt_init(void);
-/* Initialise COM1 and mask the legacy interrupt controllers (platform.c). */
-void platform_init(void);
+/* (platform_init() and arch_init() are declared in platform.h.) */
 
 #endif

@@ -58,7 +58,9 @@ GUEST_NORETURN void native_start(uint32_t magic, uint32_t info_address);
 GUEST_NORETURN void native_start(uint32_t magic, uint32_t info_address)
 {
 	platform_init();
-	idt_init();
+	/* The runtime's GDT and IDT (guests/lib/arch.c), early, so that even
+	 * a fault while checking the multiboot information is reported. */
+	arch_init();
 
 	if (magic != MULTIBOOT_BOOTLOADER_MAGIC)
 		guest_error("not started by a multiboot loader (EAX=0x%x, expected 0x%x)",

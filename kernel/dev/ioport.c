@@ -18,12 +18,19 @@
 
 static uint32_t uart_read(struct domain *d, uint16_t port, unsigned size)
 {
-	(void)d;
 	(void)size;
-	/* A polling driver waits for "transmit holding register empty": say
-	 * it always is, since the emulated UART sends instantly. Nothing is
-	 * ever received. */
-	return port == COM1 + UART_LSR ? LSR_THR_EMPTY | LSR_TEMT : 0;
+	switch (port - COM1) {
+	case 0: /* receive buffer: nothing is ever received */
+		return 0;
+	case 2: /* interrupt identification: bit 0 set = no interrupt pending */
+		return 0x01;
+	case UART_LSR:
+		/* A polling driver waits for "transmit holding register empty":
+		 * say it always is, since the emulated UART sends instantly. */
+		return LSR_THR_EMPTY | LSR_TEMT;
+	default: /* IER, LCR, MCR, MSR, scratch: what was written */
+		return d->uart_registers[port - COM1];
+	}
 }
 
 static void uart_write(struct domain *d, uint16_t port, unsigned size, uint32_t value)
@@ -31,6 +38,8 @@ static void uart_write(struct domain *d, uint16_t port, unsigned size, uint32_t 
 	(void)size;
 	if (port == COM1) /* the transmit holding register (DLAB is ignored) */
 		domain_console_putc(d, (char)value);
+	else
+		d->uart_registers[port - COM1] = (uint8_t)value;
 }
 
 /* QEMU's isa-debug-exit: the guest says it is done, with a code. */

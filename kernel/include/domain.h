@@ -42,6 +42,7 @@ struct domain {
 	struct vcpu *vcpu;               /**< its only vCPU (SMP guests later) */
 	uint32_t exit_code;              /**< what the guest wrote to the debug-exit port */
 	char console[DOMAIN_CONSOLE_LINE]; /**< the guest's console line being assembled */
+	uint8_t uart_registers[8];       /**< the emulated UART's plain registers (IER, LCR, MCR, scratch) */
 	bool umip;                       /**< run with CR4.UMIP (option umip=0 turns it off, lab 1's lesson) */
 	struct vpic pic;                 /**< emulated 8259 pair */
 	struct vpit pit;                 /**< emulated 8254 channel 0 */

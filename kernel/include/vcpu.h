@@ -115,6 +115,7 @@ struct vcpu {
 	struct vcpu_msrs msr;       /**< the guest's MSRs */
 	bool virtual_if;            /**< pv: the guest's interrupt flag, kept by the hypervisor */
 	bool sti_shadow;            /**< pv: the instruction after STI runs before any interrupt */
+	bool step_one;              /**< pv: run one instruction only (single-step out of the STI shadow) */
 	bool timer_pending;         /**< the set_timer hypercall's interrupt waits for delivery */
 	bool halted;                /**< waiting in HLT for an interrupt */
 	bool yielded;               /**< gave up the rest of its slice (yield hypercall) */

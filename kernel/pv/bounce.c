@@ -7,7 +7,6 @@
  * lists the helpers you may use (pv_read_guest, pv_write_guest,
  * pv_interrupts_masked, pv_set_virtual_if, vcpu_inject_exception, ...).
  */
-#include "console.h"
 #include "decode.h"
 #include "domain.h"
 #include "pv.h"
@@ -56,9 +55,8 @@ enum emulation_result pv_emulate_iret(struct vcpu *vcpu, const struct insn *insn
  */
 void pv_deliver_pending_interrupt(struct vcpu *vcpu)
 {
-	static bool said;
-	if (!said && vpic_pending_vector(vcpu->domain) >= 0) {
-		said = true;
-		kprintf("LAB 1: pv_deliver_pending_interrupt() is not implemented: interrupts never reach guests\n");
-	}
+	bool pending = vpic_pending_vector(vcpu->domain) >= 0 || vcpu->timer_pending;
+	if (pending && !pv_interrupts_masked(vcpu))
+		domain_crash(vcpu->domain, "LAB 1: pv_deliver_pending_interrupt() is not implemented: an interrupt "
+					   "is pending (labs/lab1/README.md part 3)");
 }

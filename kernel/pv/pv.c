@@ -23,6 +23,7 @@
 /* RFLAGS the guest really runs with: IF=1 so the hypervisor's timer still
  * preempts it, IOPL=0 so every port access traps, bit 1 is always 1. */
 #define PV_RFLAGS (RFLAGS_IF | 0x2)
+#define RFLAGS_TF (1ull << 8)
 
 struct pv_state {
 	uint64_t host_rsp; /* the hypervisor's stack pointer inside pv_enter_guest */
@@ -54,8 +55,18 @@ static void pv_run(struct vcpu *v)
 	 * not use FS; GS is restored in pv_trap_from_guest). */
 	wrmsr(MSR_FS_BASE, v->msr.fs_base);
 	wrmsr(MSR_GS_BASE, v->msr.gs_base);
+	/* RFLAGS.TF: a #DB trap after one instruction (SDM Vol. 3A §17.3.1.4). */
+	bool stepping = v->step_one;
+	if (stepping)
+		v->regs.rflags |= RFLAGS_TF;
 	pv_enter_guest(&v->regs, &pv->host_rsp);
 	cpu->current_vcpu = NULL;
+	if (stepping) {
+		v->step_one = false;
+		v->regs.rflags &= ~RFLAGS_TF;
+		if (v->exit.reason == VCPU_EXIT_EXCEPTION && v->exit.vector == VEC_DB)
+			v->exit.reason = VCPU_EXIT_NONE; /* our own single step, not the guest's */
+	}
 }
 
 /* Deliver an exception, escalating as the CPU does when delivery itself

@@ -155,9 +155,13 @@ static enum emulation_result dispatch(struct vcpu *v, const struct insn *insn)
 		pv_set_virtual_if(v, false);
 		return EMULATE_DONE;
 	case INSN_STI:
-		/* The instruction after STI runs before any interrupt (SDM Vol. 2B "STI"). */
-		if (pv_interrupts_masked(v))
+		/* The instruction after STI runs before any interrupt (SDM Vol. 2B
+		 * "STI"): hold interrupts back for exactly one instruction, by
+		 * single-stepping it, then deliver what waits. */
+		if (pv_interrupts_masked(v)) {
 			v->sti_shadow = true;
+			v->step_one = true;
+		}
 		pv_set_virtual_if(v, true);
 		return EMULATE_DONE;
 	case INSN_HLT:

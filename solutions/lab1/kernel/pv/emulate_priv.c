@@ -13,7 +13,7 @@
 /* Bits a 64-bit guest may change in CR0 and CR4 without leaving long mode
  * (SDM Vol. 3A §2.5, §9.8.5.4: clearing CR0.PG/PE or CR4.PAE in long mode is #GP). */
 #define CR0_FIXED (CR0_PE | CR0_PG)
-#define CR0_WRITABLE (CR0_PE | (1ul << 1) | (1ul << 2) | (1ul << 3) | (1ul << 5) | CR0_WP | (1ul << 18) | \
+#define CR0_WRITABLE (CR0_PE | (1ul << 1) | (1ul << 2) | (1ul << 3) | (1ul << 4) | (1ul << 5) | CR0_WP | (1ul << 18) | \
 		      (1ul << 29) | (1ul << 30) | CR0_PG)
 #define CR4_FIXED CR4_PAE
 #define CR4_WRITABLE (0x1ul | 0x2ul | 0x4ul | 0x8ul | 0x10ul | CR4_PAE | 0x40ul | CR4_PGE | 0x100ul | 0x200ul | \
@@ -59,7 +59,7 @@ enum emulation_result pv_emulate_control_register(struct vcpu *v, const struct i
 		case 0:
 			if ((*reg & ~CR0_WRITABLE) || (*reg & CR0_FIXED) != CR0_FIXED)
 				return general_protection(v);
-			v->cr0 = *reg;
+			v->cr0 = *reg | (1ul << 4); /* ET is hardwired to 1 (SDM Vol. 3A §2.5) */
 			return EMULATE_DONE;
 		case 2:
 			v->cr2 = *reg;

@@ -1,0 +1,168 @@
+"""Lab 1: several domains at once, crash containment and refused images (DESIGN §9).
+
+A guest can crash only itself: whatever one domain does — a triple fault,
+an exception nobody handles, garbage hypercalls, an endless loop — the
+hypervisor and every other domain carry on. A bad image or option is
+refused with one clear line, and the other domains still run.
+"""
+import re
+
+import pytest
+
+from gradelib import fnv1a64
+from test_lab0_guests import primes_below
+from test_lab1_equivalence import domain_end, expect_exit, module, run_hypervisor, transcript
+
+pytestmark = pytest.mark.handout("labs/lab1/README.md, 1. What is given")
+
+
+def expect_hello(r, name, nonce, platform):
+    want = [f"hello from {platform}: nonce={nonce} fnv={fnv1a64(str(nonce).encode()):016x}", "RESULT: PASS"]
+    got = transcript(r, name)
+    if got != want:
+        r.fail(f"domain '{name}' should have printed {want}, but printed {got}")
+    expect_exit(r, name)
+
+
+def expect_primes(r, name, nonce):
+    limit = 10000 + nonce % 20000
+    count, total = primes_below(limit)
+    want = [f"primes below {limit}: {count}", f"sum of primes below {limit} mod 2^32: {total}", "RESULT: PASS"]
+    got = transcript(r, name)
+    if got != want:
+        r.fail(f"domain '{name}' should have printed {want}, but printed {got}")
+    expect_exit(r, name)
+
+
+def expect_crashed(r, name):
+    end = domain_end(r, name)
+    if not end or end[0] != "crashed":
+        r.fail(f"domain '{name}' should have crashed ('[hv] dN crashed: <reason> at RIP 0x...'), "
+               f"but it {'never ended' if not end else 'exited with code 0x%x' % end[1]}")
+    return end
+
+
+@pytest.mark.points(5)
+def test_two_domains(build, nonce):
+    # Two guests, two builds, time-sliced: their lines may interleave in the
+    # log, but each domain's own transcript must be whole and in order.
+    other = nonce ^ 0x5DEECE66D
+    r = run_hypervisor(build, [module(build, "image", "primes", "primes", nonce, "rounds=3"),
+                               module(build, "pv", "hello", "hello", other)], nonce)
+    expect_primes(r, "primes", nonce)
+    expect_hello(r, "hello", other, "pv")
+    r.expect(r"^\[hv\] all domains ended: 2 exited, 0 crashed, 0 refused$", "'[hv] all domains ended: 2 exited'")
+
+
+@pytest.mark.points(5)
+def test_triple_fault_is_contained(build, nonce):
+    r = run_hypervisor(build, [module(build, "image", "crash", "crash", nonce, "how=triple"),
+                               module(build, "image", "hello", "hello", nonce)], nonce)
+    expect_crashed(r, "crash")
+    expect_hello(r, "hello", nonce, "image")
+
+
+@pytest.mark.points(3)
+@pytest.mark.student
+@pytest.mark.handout("labs/lab1/README.md, 3. Exercise 2: bouncing exceptions and interrupts")
+def test_triple_fault_is_named(build, nonce):
+    # The guest loads an empty IDT and raises #BP: delivery fails, then #DF
+    # does: a triple fault, as on the bare machine (QEMU resets natively).
+    r = run_hypervisor(build, [module(build, "image", "crash", "crash", nonce, "how=triple")], nonce)
+    end = expect_crashed(r, "crash")
+    if "triple fault" not in end[1]:
+        r.fail(f"the crash should be reported as a triple fault, not: {end[1]}")
+
+
+@pytest.mark.points(3)
+def test_invalid_opcode_is_contained(build, nonce):
+    r = run_hypervisor(build, [module(build, "image", "crash", "crash", nonce, "how=ud"),
+                               module(build, "pv", "primes", "primes", nonce)], nonce)
+    end = domain_end(r, "crash")
+    if end not in (("exited", 0x12),) and (not end or end[0] != "crashed"):
+        r.fail(f"domain 'crash' should have ended (exit code 0x12 or a crash), but it "
+               f"{'never ended' if not end else 'exited with code 0x%x' % end[1]}")
+    expect_primes(r, "primes", nonce)
+
+
+@pytest.mark.points(3)
+@pytest.mark.student
+@pytest.mark.handout("labs/lab1/README.md, 3. Exercise 2: bouncing exceptions and interrupts")
+def test_invalid_opcode_reaches_the_guest(build, nonce):
+    # As natively: the guest's own #UD handler reports the crash and exits 0x12.
+    r = run_hypervisor(build, [module(build, "image", "crash", "crash", nonce, "how=ud")], nonce)
+    lines = transcript(r, "crash")
+    if not lines or not re.match(r"GUEST EXCEPTION: vector=6 \(#UD\) error=0x0 rip=0x[0-9a-f]+$", lines[-1]):
+        r.fail("the guest's own handler should have reported 'GUEST EXCEPTION: vector=6 (#UD) ...' last")
+    expect_exit(r, "crash", 0x12)
+
+
+@pytest.mark.points(3)
+def test_bad_hypercalls_are_refused(build, nonce):
+    r = run_hypervisor(build, [module(build, "pv", "crash", "crash", nonce, "how=badcall"),
+                               module(build, "image", "hello", "hello", nonce)], nonce)
+    garbage = (nonce * 0x9E3779B97F4A7C15 | 1 << 63) & ((1 << 64) - 1)
+    want = [f"crash: how=badcall nonce={nonce}",
+            f"hypercall 0x{garbage:x}: -38",
+            "console_write(hypervisor address): -14",
+            "console_write(page 0): -14",
+            "console_write(wrapping length): -22",
+            "shared_info(unaligned): -14",
+            "shared_info(outside memory): -14",
+            "set_timer(vector 7): -22",
+            "RESULT: PASS"]
+    got = transcript(r, "crash")
+    if got != want:
+        r.fail("bad hypercalls should each return an error:\n  expected:\n      " + "\n      ".join(want) +
+               "\n  got:\n      " + "\n      ".join(got))
+    expect_exit(r, "crash")
+    expect_hello(r, "hello", nonce, "image")
+
+
+@pytest.mark.points(3)
+def test_spinning_domain_does_not_starve_others(build, nonce):
+    # The spinning domain never ends, so neither does the run: it times out,
+    # and by then the other two must have finished.
+    r = run_hypervisor(build, [module(build, "image", "crash", "spin", nonce, "how=spin"),
+                               module(build, "image", "hello", "hello", nonce),
+                               module(build, "pv", "primes", "primes", nonce)], nonce, timeout=5)
+    expect_hello(r, "hello", nonce, "image")
+    expect_primes(r, "primes", nonce)
+    if domain_end(r, "spin"):
+        r.fail("the spinning domain should still be running")
+
+
+def expect_refused(r, name, reason_pattern, what):
+    m = re.search(rf"^\[hv\] domain '{re.escape(name)}' refused: (.+)$", r.output, re.M)
+    if not m:
+        r.fail(f"expected '[hv] domain '{name}' refused: <reason>' for {what}")
+    if not re.search(reason_pattern, m.group(1), re.I):
+        r.fail(f"the reason should say what is wrong ({what}), but it says: {m.group(1)}")
+    if re.search(rf"^\[hv\] d\d+ '{re.escape(name)}' created", r.output, re.M):
+        r.fail(f"domain '{name}' was refused but also created")
+
+
+@pytest.mark.points(2)
+def test_refuses_a_file_that_is_not_elf(build, nonce):
+    not_elf = build.guests.parent.parent / "docs/guests.md"
+    r = run_hypervisor(build, [f"{not_elf} name=notelf nonce={nonce}",
+                               module(build, "image", "hello", "hello", nonce)], nonce)
+    expect_refused(r, "notelf", r"elf", "a module that is not an ELF64 file")
+    expect_hello(r, "hello", nonce, "image")
+
+
+@pytest.mark.points(2)
+def test_refuses_an_unknown_mode(build, nonce):
+    r = run_hypervisor(build, [module(build, "image", "hello", "bogus", nonce, "mode=bogus"),
+                               module(build, "image", "hello", "hello", nonce)], nonce)
+    expect_refused(r, "bogus", r"mode", "mode=bogus")
+    expect_hello(r, "hello", nonce, "image")
+
+
+@pytest.mark.points(2)
+def test_refuses_too_little_memory(build, nonce):
+    # Every guest image needs at least 4 MiB (linked at 2 MiB, rounded up to 2 MiB).
+    r = run_hypervisor(build, [module(build, "image", "primes", "small", nonce, "mem=2M"),
+                               module(build, "image", "hello", "hello", nonce)], nonce)
+    expect_refused(r, "small", r"mem|memory|fit", "mem=2M, less than the image needs")
+    expect_hello(r, "hello", nonce, "image")

@@ -1,0 +1,57 @@
+/*
+ * crash — a guest that goes wrong on purpose, for the containment tests:
+ * whatever one domain does, the hypervisor and the other domains go on
+ * (DESIGN §9). `how=` picks the way:
+ * - triple: load an IDT with limit 0, then INT3. Delivery fails (#GP), so
+ *   does delivering the #GP, then the #DF: a triple fault, which resets a
+ *   real PC (SDM Vol. 3A §6.15 "Interrupt 8", shutdown) and must end only
+ *   this domain under Hypatia: `[hv] dN crashed: ... at RIP 0x...`;
+ * - ud: an invalid opcode nobody handles: the runtime reports
+ *   `GUEST EXCEPTION: vector=6 (#UD)` and exits with 0x12;
+ * - badcall (pv only): hypercalls with garbage numbers and pointers, each
+ *   refused with an error; then RESULT: PASS;
+ * - spin: loop forever with interrupts off; the others must still finish.
+ */
+#include "guest.h"
+#include "hypercall.h"
+#include "x86.h"
+
+void guest_main(void)
+{
+	uint64_t nonce = guest_nonce();
+	char how[16];
+	if (!guest_cmdline_get("how", how, sizeof(how)))
+		guest_error("crash needs how=triple|ud|badcall|spin");
+	gprintf("crash: how=%s nonce=%lu\n", how, nonce);
+
+	if (strcmp(how, "triple") == 0) {
+		struct x86_desc_ptr empty = { 0, 0 };
+		lidt(&empty);
+		__asm__ volatile("int3");
+		guest_fail("int3 with an empty IDT returned");
+	} else if (strcmp(how, "ud") == 0) {
+		__asm__ volatile("ud2");
+		guest_fail("ud2 returned");
+	} else if (strcmp(how, "badcall") == 0) {
+		if (strcmp(guest_platform(), "pv") != 0)
+			guest_skip("badcall is for the pv build (this is %s)", guest_platform());
+		uint64_t garbage = nonce * 0x9e3779b97f4a7c15ull | 1ull << 63;
+		gprintf("hypercall 0x%lx: %ld\n", garbage,
+			hypercall5(garbage, garbage, ~garbage, garbage >> 3, garbage << 5, 7));
+		/* The hypervisor's own memory, page 0, a wrapping length. */
+		gprintf("console_write(hypervisor address): %ld\n",
+			hypercall2(HYPERCALL_CONSOLE_WRITE, 0xffff800000000000ull + (garbage & 0xfffff000), 8));
+		gprintf("console_write(page 0): %ld\n", hypercall2(HYPERCALL_CONSOLE_WRITE, 0x10, 8));
+		gprintf("console_write(wrapping length): %ld\n",
+			hypercall2(HYPERCALL_CONSOLE_WRITE, 0x200000, ~0ull - 0x100));
+		gprintf("shared_info(unaligned): %ld\n", hypercall1(HYPERCALL_SHARED_INFO, 0x200010));
+		gprintf("shared_info(outside memory): %ld\n", hypercall1(HYPERCALL_SHARED_INFO, garbage << 12));
+		gprintf("set_timer(vector 7): %ld\n", hypercall2(HYPERCALL_SET_TIMER, 1000, 7));
+		guest_pass();
+	} else if (strcmp(how, "spin") == 0) {
+		guest_irq_disable();
+		for (volatile uint64_t i = 0;; i++)
+			;
+	}
+	guest_error("unknown how=%s (triple, ud, badcall, spin)", how);
+}
