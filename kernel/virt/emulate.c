@@ -156,11 +156,12 @@ static enum emulation_result dispatch(struct vcpu *v, const struct insn *insn)
 		return EMULATE_DONE;
 	case INSN_STI:
 		/* The instruction after STI runs before any interrupt (SDM Vol. 2B
-		 * "STI"): hold interrupts back for exactly one instruction, by
-		 * single-stepping it, then deliver what waits. */
+		 * "STI"): hold interrupts back for exactly one instruction. If one
+		 * is waiting, single-step that instruction so it is delivered
+		 * right after, as on hardware; if none is, no step is needed. */
 		if (pv_interrupts_masked(v)) {
 			v->sti_shadow = true;
-			v->step_one = true;
+			v->step_one = vpic_pending_vector(v->domain) >= 0 || v->timer_pending;
 		}
 		pv_set_virtual_if(v, true);
 		return EMULATE_DONE;
