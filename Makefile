@@ -91,15 +91,21 @@ QEMU_CPU   := qemu64,+svm,+npt,+umip
 QEMU_FLAGS := -machine pc -cpu $(QEMU_CPU) -m 128M -nodefaults -display none -no-reboot \
 	-device isa-debug-exit,iobase=0xf4,iosize=0x04
 HV_ARGS    ?= nonce=1 selftest=all
+# GUESTS="hello primes" boots those test guests as domains (image builds;
+# "pv/hello" for a paravirtualized one); QEMU_EXTRA adds any QEMU option.
+GUESTS     ?=
+QEMU_EXTRA ?=
+guest_module = build/guests/$(if $(findstring /,$(1)),$(1),image/$(1)).elf name=$(notdir $(1)) nonce=1
+GUEST_INITRD = $(if $(strip $(GUESTS)),-initrd "$(subst $(space),$(comma),$(foreach g,$(GUESTS),$(subst $(space),@,$(call guest_module,$(g)))))")
 GDBPORT    := $(shell expr `id -u` % 5000 + 25000)
 
-qemu: $(KERNEL32)
-	@$(PYTHON) scripts/qemu-status $(QEMU) $(QEMU_FLAGS) -serial mon:stdio -kernel $(KERNEL32) -append "$(HV_ARGS)"
+qemu: $(KERNEL32) guests
+	@$(PYTHON) scripts/qemu-status $(QEMU) $(QEMU_FLAGS) -serial mon:stdio -kernel $(KERNEL32) -append "$(HV_ARGS)" $(subst @, ,$(GUEST_INITRD)) $(QEMU_EXTRA)
 
-qemu-gdb: $(KERNEL32) .gdbinit
+qemu-gdb: $(KERNEL32) guests .gdbinit
 	@echo "*** QEMU is stopped at the first instruction, waiting for GDB on port $(GDBPORT)."
 	@echo "*** In another terminal, in this directory, run: make gdb"
-	@$(PYTHON) scripts/qemu-status $(QEMU) $(QEMU_FLAGS) -serial mon:stdio -kernel $(KERNEL32) -append "$(HV_ARGS)" -S -gdb tcp::$(GDBPORT)
+	@$(PYTHON) scripts/qemu-status $(QEMU) $(QEMU_FLAGS) -serial mon:stdio -kernel $(KERNEL32) -append "$(HV_ARGS)" $(subst @, ,$(GUEST_INITRD)) $(QEMU_EXTRA) -S -gdb tcp::$(GDBPORT)
 
 .gdbinit: scripts/gdbinit.tmpl Makefile
 	@sed -e "s|@GDBPORT@|$(GDBPORT)|g" -e "s|@KERNEL@|$(KERNEL)|g" $< > $@

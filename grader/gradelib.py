@@ -227,13 +227,14 @@ def free_tcp_port():
         return s.getsockname()[1]
 
 
-def run_gdb_session(kernel32, kernel_elf, cmdline, gdb_commands, timeout=60):
+def run_gdb_session(kernel32, kernel_elf, cmdline, gdb_commands, timeout=60, modules=()):
     """Boot @kernel32 stopped under QEMU's GDB stub and run batch GDB with @gdb_commands.
 
-    Returns (gdb_output, qemu_run). The kernel's symbols come from @kernel_elf.
+    Returns (gdb_output, qemu_run). The kernel's symbols come from @kernel_elf;
+    @modules are multiboot modules ("file args"), as for run_qemu().
     """
     port = free_tcp_port()
-    qemu = qemu_command(kernel32, cmdline, extra=["-S", "-gdb", f"tcp:127.0.0.1:{port}"])
+    qemu = qemu_command(kernel32, cmdline, modules, extra=["-S", "-gdb", f"tcp:127.0.0.1:{port}"])
     serial_log = tempfile.TemporaryFile()
     proc = subprocess.Popen(qemu, stdin=subprocess.DEVNULL, stdout=serial_log, stderr=subprocess.STDOUT,
                             start_new_session=True)

@@ -10,6 +10,7 @@
 #include "memlayout.h"
 #include "multiboot.h"
 #include "paging.h"
+#include "shadow.h"
 #include "timer.h"
 #include "vcpu.h"
 #include "x86.h"
@@ -62,6 +63,8 @@ void domains_run_all(void)
 			if (v->exits[r])
 				kprintf(" %s=%lu", vcpu_exit_reason_name(r), v->exits[r]);
 		kprintf("\n");
+		if (domains[i]->paging == PAGING_SHADOW)
+			shadow_print_stats(domains[i]);
 		exited += domains[i]->state == DOMAIN_EXITED;
 		crashed += domains[i]->state == DOMAIN_CRASHED;
 		domain_destroy(domains[i]);

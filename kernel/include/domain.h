@@ -6,6 +6,7 @@
 #define HYPATIA_DOMAIN_H
 
 #include "types.h"
+#include "shadow.h"
 #include "vdev.h"
 
 struct vcpu;
@@ -42,6 +43,7 @@ struct domain {
 	struct vcpu *vcpu;               /**< its only vCPU (SMP guests later) */
 	uint32_t exit_code;              /**< what the guest wrote to the debug-exit port */
 	char console[DOMAIN_CONSOLE_LINE]; /**< the guest's console line being assembled */
+	struct shadow_stats shadow;      /**< mode=shadow: counters */
 	uint8_t uart_registers[8];       /**< the emulated UART's plain registers (IER, LCR, MCR, scratch) */
 	bool umip;                       /**< run with CR4.UMIP (option umip=0 turns it off, lab 1's lesson) */
 	struct vpic pic;                 /**< emulated 8259 pair */

@@ -36,6 +36,10 @@ paddr_t paging_create_address_space(void);
 bool paging_map(paddr_t pml4, vaddr_t va, paddr_t pa, uint64_t flags);
 /** Physical address @p va maps to in @p pml4 (4 KiB pages only), or 0 if unmapped. */
 paddr_t paging_translate(paddr_t pml4, vaddr_t va);
+/** Free every lower-half page table of @p pml4, leaving an empty lower half (not the mapped frames). */
+void paging_clear_lower_half(paddr_t pml4);
+/** Drop the page table that maps the 2 MiB-aligned region around @p va (4 KiB mappings only). */
+void paging_drop_2m_region(paddr_t pml4, vaddr_t va);
 /** Free every lower-half page table of @p pml4 and the PML4 itself (not the mapped frames). */
 void paging_destroy_address_space(paddr_t pml4);
 /** The hypervisor's own address space (the boot PML4). */

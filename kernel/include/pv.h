@@ -68,6 +68,13 @@ enum emulation_result pv_emulate_msr(struct vcpu *vcpu, const struct insn *insn)
  *  @{ */
 /** Guest-linear address of @p insn's memory operand (adds the FS/GS base for overrides). */
 uint64_t pv_operand_address(struct vcpu *vcpu, const struct insn *insn);
+/**
+ * Copy between a hypervisor buffer and guest-virtual memory (@p access:
+ * ACCESS_READ, ACCESS_WRITE or ACCESS_FETCH from shadow.h), translating
+ * through the guest's page tables under shadow paging. Returns false, with
+ * no fault injected, if any byte is not accessible.
+ */
+bool pv_access_guest(struct vcpu *vcpu, uint64_t va, void *buf, size_t size, unsigned access);
 /** Read guest-virtual memory; on failure inject the \#PF the guest would take and return false. */
 bool pv_read_guest(struct vcpu *vcpu, uint64_t va, void *buf, size_t size, bool fetch);
 /** Write guest-virtual memory; on failure inject the \#PF the guest would take and return false. */

@@ -9,6 +9,7 @@
 #include "mm.h"
 #include "paging.h"
 #include "string.h"
+#include "x86.h"
 
 extern uint64_t boot_pml4[512];
 
@@ -81,11 +82,36 @@ static void free_table(paddr_t table_pa, int level)
 	frame_free(table_pa);
 }
 
-void paging_destroy_address_space(paddr_t pml4)
+void paging_clear_lower_half(paddr_t pml4)
 {
 	uint64_t *top = phys_to_virt(pml4);
 	for (unsigned i = 0; i < 256; i++)
-		if (top[i] & PTE_PRESENT)
+		if (top[i] & PTE_PRESENT) {
 			free_table(top[i] & PTE_ADDR_MASK, 2);
+			top[i] = 0;
+		}
+	write_cr3(read_cr3()); /* if this address space is live, flush the TLB too */
+}
+
+void paging_drop_2m_region(paddr_t pml4, vaddr_t va)
+{
+	uint64_t *table = phys_to_virt(pml4);
+	for (int level = 3; level > 1; level--) {
+		uint64_t entry = table[index_at(va, level)];
+		if (!(entry & PTE_PRESENT) || (entry & PTE_LARGE))
+			return;
+		table = phys_to_virt(entry & PTE_ADDR_MASK);
+	}
+	uint64_t *pde = &table[index_at(va, 1)];
+	if ((*pde & PTE_PRESENT) && !(*pde & PTE_LARGE)) {
+		frame_free(*pde & PTE_ADDR_MASK);
+		*pde = 0;
+	}
+	write_cr3(read_cr3());
+}
+
+void paging_destroy_address_space(paddr_t pml4)
+{
+	paging_clear_lower_half(pml4);
 	frame_free(pml4);
 }

@@ -4,7 +4,7 @@
  *
  * See labs/lab1/README.md, part 3 "Bouncing exceptions". This file holds
  * only the functions you write; kernel/include/pv.h documents each one and
- * lists the helpers you may use (pv_read_guest, pv_write_guest,
+ * lists the helpers you may use (pv_access_guest, pv_read_guest, pv_write_guest,
  * pv_interrupts_masked, pv_set_virtual_if, vcpu_inject_exception, ...).
  */
 #include "decode.h"
@@ -18,7 +18,8 @@
  * LAB 1: deliver @vector to the guest as the CPU would at CPL 0.
  *
  * 1. Read the 16-byte gate at vcpu->idtr.base + 16 * vector (check it lies
- *    within vcpu->idtr.limit and inside guest memory). It must be present
+ *    within vcpu->idtr.limit; read it with pv_access_guest(), which also
+ *    works once lab 2 gives the guest its own page tables). It must be present
  *    and an interrupt (type 0xE) or trap (0xF) gate. Its handler address is
  *    split over bytes 0-1, 6-7 and 8-11 (SDM Vol. 3A Figure 6-8).
  * 2. Push, on the guest's current stack aligned down to 16: SS (PV_GUEST_SS),

@@ -10,6 +10,7 @@
 #include "domain.h"
 #include "memlayout.h"
 #include "pv.h"
+#include "shadow.h"
 #include "trap.h"
 #include "vcpu.h"
 
@@ -40,6 +41,30 @@ static bool accessible(struct vcpu *v, uint64_t va, size_t size)
 	return va >= PAGE_SIZE && va < v->domain->memory_bytes && size <= v->domain->memory_bytes - va;
 }
 
+bool pv_access_guest(struct vcpu *v, uint64_t va, void *buf, size_t size, unsigned access)
+{
+	struct domain *d = v->domain;
+	if (d->paging != PAGING_SHADOW) {
+		if (!accessible(v, va, size))
+			return false;
+		return access == ACCESS_WRITE ? domain_write(d, va, buf, size) : domain_read(d, va, buf, size);
+	}
+	/* Shadow paging: through the guest's own tables, page by page, setting
+	 * A/D as the CPU's own access would. */
+	uint8_t *p = buf;
+	while (size) {
+		struct guest_walk_result walk;
+		size_t chunk = MIN(size, PAGE_SIZE - va % PAGE_SIZE);
+		if (!guest_walk(v, va, access, true, &walk))
+			return false;
+		bool ok = access == ACCESS_WRITE ? domain_write(d, walk.gpa, p, chunk) : domain_read(d, walk.gpa, p, chunk);
+		if (!ok)
+			return false;
+		va += chunk, p += chunk, size -= chunk;
+	}
+	return true;
+}
+
 static void page_fault(struct vcpu *v, uint64_t va, uint32_t error)
 {
 	/* CR2 names the first byte that missed: the end of guest memory if the
@@ -49,19 +74,39 @@ static void page_fault(struct vcpu *v, uint64_t va, uint32_t error)
 	vcpu_inject_exception(v, VEC_PF, true, error);
 }
 
+/* The #PF a failed access gets. Under shadow paging, the guest's own walk
+ * knows the exact error code; in direct mode, it is a not-present fault. */
+static void access_fault(struct vcpu *v, uint64_t va, size_t size, unsigned access)
+{
+	if (v->domain->paging == PAGING_SHADOW) {
+		struct guest_walk_result walk;
+		for (uint64_t a = va; a < va + size; a = ALIGN_DOWN(a, PAGE_SIZE) + PAGE_SIZE)
+			if (!guest_walk(v, a, access, false, &walk)) {
+				if (v->domain->state != DOMAIN_RUNNABLE)
+					return;
+				v->domain->shadow.true_faults++;
+				v->cr2 = a;
+				vcpu_inject_exception(v, VEC_PF, true, walk.error);
+				return;
+			}
+	}
+	page_fault(v, va, access == ACCESS_WRITE ? PF_WRITE : access == ACCESS_FETCH ? PF_FETCH : 0);
+}
+
 bool pv_read_guest(struct vcpu *v, uint64_t va, void *buf, size_t size, bool fetch)
 {
-	if (accessible(v, va, size) && domain_read(v->domain, va, buf, size))
+	unsigned access = fetch ? ACCESS_FETCH : ACCESS_READ;
+	if (pv_access_guest(v, va, buf, size, access))
 		return true;
-	page_fault(v, va, fetch ? PF_FETCH : 0);
+	access_fault(v, va, size, access);
 	return false;
 }
 
 bool pv_write_guest(struct vcpu *v, uint64_t va, const void *buf, size_t size)
 {
-	if (accessible(v, va, size) && domain_write(v->domain, va, buf, size))
+	if (pv_access_guest(v, va, (void *)buf, size, ACCESS_WRITE))
 		return true;
-	page_fault(v, va, PF_WRITE);
+	access_fault(v, va, size, ACCESS_WRITE);
 	return false;
 }
 

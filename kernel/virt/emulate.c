@@ -14,6 +14,7 @@
 #include "emulate.h"
 #include "ioport.h"
 #include "pv.h"
+#include "shadow.h"
 #include "trap.h"
 #include "vcpu.h"
 #include "x86.h"
@@ -119,6 +120,21 @@ static enum emulation_result emulate_load_descriptor(struct vcpu *v, const struc
 	return EMULATE_DONE;
 }
 
+/* A write to CR0, CR3 or CR4 (or CLTS, LMSW) can change what the guest's
+ * page tables mean — a new root, WP, PAE...: under shadow paging, empty the
+ * shadow, as a CR3 load empties a TLB. */
+static enum emulation_result emulate_control_register_write(struct vcpu *v, const struct insn *insn)
+{
+	enum emulation_result r = pv_emulate_control_register(v, insn);
+	unsigned cr = insn->modrm_reg | ((insn->rex & 4) << 1);
+	if (r == EMULATE_DONE && v->domain->paging == PAGING_SHADOW && cr != 2 && cr != 8) {
+		if (insn->cls == INSN_MOV_TO_CR && cr == 3)
+			v->domain->shadow.cr3_loads++;
+		shadow_flush(v);
+	}
+	return r;
+}
+
 /* INT n, INT3, INTO, INT1 at CPL 3 reach a DPL-0 gate of the hypervisor's
  * IDT and fault with #GP; deliver them to the guest's own IDT as the
  * software interrupts they are, returning after the instruction. */
@@ -181,11 +197,12 @@ static enum emulation_result dispatch(struct vcpu *v, const struct insn *insn)
 	case INSN_INTO:
 		return emulate_software_interrupt(v, insn);
 	case INSN_MOV_FROM_CR:
+	case INSN_SMSW:
+		return pv_emulate_control_register(v, insn);
 	case INSN_MOV_TO_CR:
 	case INSN_CLTS:
 	case INSN_LMSW:
-	case INSN_SMSW:
-		return pv_emulate_control_register(v, insn);
+		return emulate_control_register_write(v, insn);
 	case INSN_LGDT:
 	case INSN_LIDT:
 	case INSN_LLDT:
@@ -205,7 +222,11 @@ static enum emulation_result dispatch(struct vcpu *v, const struct insn *insn)
 		v->msr.kernel_gs_base = gs;
 		return EMULATE_DONE;
 	}
-	case INSN_INVLPG: /* paging mode "direct": the guest's own mappings do not exist yet */
+	case INSN_INVLPG:
+		/* Paging mode "direct": the guest has no mappings of its own to flush. */
+		if (v->domain->paging == PAGING_SHADOW)
+			shadow_invlpg(v, pv_operand_address(v, insn));
+		return EMULATE_DONE;
 	case INSN_WBINVD:
 	case INSN_INVD:
 		return EMULATE_DONE;
@@ -242,7 +263,7 @@ void emulate_privileged(struct vcpu *v)
 	uint8_t bytes[INSN_MAX_LENGTH];
 	struct insn insn;
 	size_t n = 0;
-	while (n < INSN_MAX_LENGTH && domain_read(v->domain, v->regs.rip + n, bytes + n, 1))
+	while (n < INSN_MAX_LENGTH && pv_access_guest(v, v->regs.rip + n, bytes + n, 1, ACCESS_FETCH))
 		n++;
 	enum decode_status status = insn_decode(bytes, n, DECODE_MODE_64, &insn);
 	if (status != DECODE_OK) {

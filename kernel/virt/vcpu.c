@@ -13,6 +13,7 @@
 #include "hypercall.h"
 #include "paging.h"
 #include "pv.h"
+#include "shadow.h"
 #include "mm.h"
 #include "timer.h"
 #include "trap.h"
@@ -99,6 +100,10 @@ static void exit_exception(struct vcpu *v)
 
 static void exit_page_fault(struct vcpu *v)
 {
+	if (v->domain->paging == PAGING_SHADOW) {
+		shadow_page_fault(v, v->exit.fault_address, v->exit.error_code);
+		return;
+	}
 	/* In paging mode "direct" every guest page is mapped, so a #PF is the
 	 * guest's own: an access outside its memory, or to page 0. It gets the
 	 * fault it would get natively at CPL 0: the same CR2, and an error code

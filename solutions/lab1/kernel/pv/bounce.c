@@ -6,6 +6,7 @@
 #include "domain.h"
 #include "memlayout.h"
 #include "pv.h"
+#include "shadow.h"
 #include "trap.h"
 #include "vcpu.h"
 #include "x86.h"
@@ -18,20 +19,12 @@
 #define RFLAGS_NT (1ull << 14)
 #define RFLAGS_RF (1ull << 16)
 
-/* The guest's IDT lives in its memory; read it as the CPU would, and refuse
- * anything the CPU would refuse. */
-static bool guest_memory_ok(struct vcpu *v, uint64_t va, size_t size)
-{
-	return va >= PAGE_SIZE && va < v->domain->memory_bytes && size <= v->domain->memory_bytes - va;
-}
-
 bool pv_bounce(struct vcpu *v, uint8_t vector, enum bounce_kind kind, bool has_error, uint32_t error)
 {
 	(void)kind; /* the guest is virtually at CPL 0: every gate's DPL admits INT n */
 	uint8_t gate[16];
 	uint64_t gate_address = v->idtr.base + 16ull * vector;
-	if (16u * vector + 15 > v->idtr.limit || !guest_memory_ok(v, gate_address, sizeof(gate)) ||
-	    !domain_read(v->domain, gate_address, gate, sizeof(gate)))
+	if (16u * vector + 15 > v->idtr.limit || !pv_access_guest(v, gate_address, gate, sizeof(gate), ACCESS_READ))
 		return false;
 	uint8_t type = gate[5] & 0xf;
 	if (!(gate[5] & GATE_PRESENT) || (type != GATE_TYPE_INTERRUPT && type != GATE_TYPE_TRAP))
@@ -55,7 +48,7 @@ bool pv_bounce(struct vcpu *v, uint8_t vector, enum bounce_kind kind, bool has_e
 	frame[n++] = v->regs.rsp;
 	frame[n++] = PV_GUEST_SS;
 	uint64_t rsp = (v->regs.rsp & ~0xfull) - n * sizeof(uint64_t);
-	if (!guest_memory_ok(v, rsp, n * sizeof(uint64_t)) || !domain_write(v->domain, rsp, frame, n * sizeof(uint64_t)))
+	if (!pv_access_guest(v, rsp, frame, n * sizeof(uint64_t), ACCESS_WRITE))
 		return false;
 
 	v->regs.rsp = rsp;

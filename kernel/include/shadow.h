@@ -1,0 +1,87 @@
+/**
+ * @file shadow.h
+ * @brief Shadow paging (lab 2): the guest owns its page tables, the hypervisor runs it on shadows.
+ *
+ * The guest's tables map guest-virtual to guest-physical addresses; the CPU
+ * needs host-physical ones. The shadow tables the CPU really walks are built
+ * lazily, one page per fault, from the guest's tables — a software TLB: a
+ * guest CR3 load empties them, INVLPG drops an entry, and a page fault either
+ * fills a missing entry (a *hidden* fault, invisible to the guest) or is the
+ * guest's own (a *true* fault, delivered with the error code the hardware
+ * would give).
+ */
+#ifndef HYPATIA_SHADOW_H
+#define HYPATIA_SHADOW_H
+
+#include "types.h"
+
+struct vcpu;
+struct domain;
+
+/** @name Kinds of access, for guest_walk()
+ *  @{ */
+#define ACCESS_READ 0u  /**< a data read */
+#define ACCESS_WRITE 1u /**< a data write */
+#define ACCESS_FETCH 2u /**< an instruction fetch */
+/** @} */
+
+/** What a walk of the guest's page tables found. */
+struct guest_walk_result {
+	uint64_t gpa;    /**< guest-physical address the virtual address maps to (walk succeeded) */
+	bool writable;   /**< every level allows writes */
+	bool executable; /**< no level sets NX (or EFER.NXE is off) */
+	bool large;      /**< the leaf is a 2 MiB page */
+	bool dirty;      /**< the leaf's D bit is set (after this walk's own update) */
+	uint32_t error;  /**< walk failed: the \#PF error code the hardware would report (P, W, RSVD, I/D) */
+};
+
+/** Counters a shadow domain prints when it ends. */
+struct shadow_stats {
+	uint64_t hidden_faults; /**< faults the hypervisor filled without the guest knowing */
+	uint64_t true_faults;   /**< faults delivered to the guest */
+	uint64_t cr3_loads;     /**< guest CR3 loads (each empties the shadow) */
+	uint64_t invlpgs;       /**< guest INVLPGs */
+	uint64_t refused;       /**< mappings refused by policy */
+};
+
+/** @name LAB 2 — kernel/virt/shadow_walk.c and kernel/virt/shadow_fault.c
+ *  @{ */
+/**
+ * Walk the guest's 4-level page tables (rooted at vcpu->cr3) for @p gva as
+ * the CPU would for an access of kind @p access at CPL 0. On success fill
+ * @p out and, if @p set_accessed_dirty, set the A bits the walk used and the
+ * D bit of the leaf for a write. Returns false with out->error set if the
+ * access faults; crashes the domain if a table lies outside its memory.
+ */
+bool guest_walk(struct vcpu *vcpu, uint64_t gva, unsigned access, bool set_accessed_dirty,
+		struct guest_walk_result *out);
+/**
+ * A page fault at @p gva while the guest ran on the shadow tables, with the
+ * hardware's error code @p hw_error: fill the shadow (hidden fault) or
+ * deliver the fault to the guest (true fault).
+ */
+void shadow_page_fault(struct vcpu *vcpu, uint64_t gva, uint32_t hw_error);
+/** @} */
+
+/** @name Given
+ *  @{ */
+/** Build the initial identity-mapping guest tables of a `mode=shadow` domain; returns its CR3 (0 if none fits). */
+uint64_t shadow_build_initial_tables(struct domain *domain);
+/**
+ * Map guest-virtual page @p gva to guest-physical @p gpa in the shadow, if
+ * policy allows (the frame is the domain's, the address is in the lower
+ * half). Writable only if @p writable, executable only if @p executable.
+ * Returns false (and logs one line) if refused.
+ */
+bool shadow_install(struct vcpu *vcpu, uint64_t gva, uint64_t gpa, bool writable, bool executable);
+/** Empty the shadow (a guest CR3 load, or a CR0/CR4 change that alters permissions). */
+void shadow_flush(struct vcpu *vcpu);
+/** Drop the shadow entries that could translate @p gva (guest INVLPG). */
+void shadow_invlpg(struct vcpu *vcpu, uint64_t gva);
+/** Print the domain's counters (when it ends). */
+void shadow_print_stats(struct domain *domain);
+/** Physical-address width of this CPU (CPUID 0x80000008), for reserved-bit checks. */
+unsigned shadow_physical_address_bits(void);
+/** @} */
+
+#endif
