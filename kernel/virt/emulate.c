@@ -13,6 +13,7 @@
 #include "domain.h"
 #include "emulate.h"
 #include "ioport.h"
+#include "memlayout.h"
 #include "pv.h"
 #include "shadow.h"
 #include "trap.h"
@@ -262,9 +263,15 @@ void emulate_privileged(struct vcpu *v)
 {
 	uint8_t bytes[INSN_MAX_LENGTH];
 	struct insn insn;
-	size_t n = 0;
-	while (n < INSN_MAX_LENGTH && pv_access_guest(v, v->regs.rip + n, bytes + n, 1, ACCESS_FETCH))
-		n++;
+	/* Fetch up to 15 bytes: what lies on the page of RIP, then what lies on
+	 * the next page if that one is mapped (an instruction may straddle). */
+	uint64_t rip = v->regs.rip;
+	size_t first = MIN((size_t)INSN_MAX_LENGTH, PAGE_SIZE - rip % PAGE_SIZE), n = 0;
+	if (pv_access_guest(v, rip, bytes, first, ACCESS_FETCH)) {
+		n = first;
+		if (n < INSN_MAX_LENGTH && pv_access_guest(v, rip + n, bytes + n, INSN_MAX_LENGTH - n, ACCESS_FETCH))
+			n = INSN_MAX_LENGTH;
+	}
 	enum decode_status status = insn_decode(bytes, n, DECODE_MODE_64, &insn);
 	if (status != DECODE_OK) {
 		if (status == DECODE_INVALID) {
