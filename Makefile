@@ -6,7 +6,7 @@
 #   make bochs        boot it in Bochs (the VMX + EPT path of lab 3)
 #   make grade LAB=n  grade lab n;   make test   the whole test suite
 #   make demo         the reference system running (builds with every solution)
-#   make bench, make docs, make handout OUT=dir, make deps, make clean
+#   make bench, make docs, make handout OUT=dir, make handin, make batch, make deps, make clean
 #
 #   SOL=all or SOL=0,1   build with the reference solutions of those labs overlaid
 #                        (instructors; a handout has no solutions/)
@@ -150,6 +150,17 @@ OUT ?=
 handout:
 	@test -n "$(OUT)" || { echo "usage: make handout OUT=dir [LABS=0,1]"; exit 2; }
 	@$(PYTHON) scripts/make-handout --out "$(OUT)" $(if $(LABS),--labs $(LABS))
+
+HANDIN_ARGS ?=
+handin:
+	@$(PYTHON) scripts/handin $(HANDIN_ARGS)
+
+SUBMISSIONS ?=
+BATCH_ARGS ?=
+batch:
+	@test -n "$(SUBMISSIONS)" || { echo "usage: make batch LAB=n SUBMISSIONS=dir [OUT=grades] [SOL=0,1] [BATCH_ARGS='-j 2 --shard 1/4']"; exit 2; }
+	@$(PYTHON) -m grader.batch --lab $(LAB) --out $(or $(OUT),grades) $(if $(strip $(SOL_LABS)),--sol $(subst $(space),$(comma),$(strip $(SOL_LABS)))) $(BATCH_ARGS) $(SUBMISSIONS)
+.PHONY: handin batch
 
 deps:
 	@scripts/install-deps
