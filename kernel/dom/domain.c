@@ -13,6 +13,7 @@
 #include "mm.h"
 #include "paging.h"
 #include "string.h"
+#include "svm.h"
 #include "vcpu.h"
 
 #define DEFAULT_MEMORY (16ull << 20)
@@ -87,7 +88,7 @@ static const char *parse_config(const char *options, struct domain_config *cfg)
 			else if (strcmp(word + 5, "shadow") == 0)
 				cfg->paging = PAGING_SHADOW;
 			else if (strcmp(word + 5, "nested") == 0)
-				return "mode=nested is not available yet (lab 3)";
+				cfg->paging = PAGING_NESTED;
 			else
 				return "mode= must be one of pv, shadow, nested";
 		} else {
@@ -152,9 +153,12 @@ static bool allocate_memory(struct domain *d)
 		d->p2m[gfn] = frame_alloc();
 		if (!d->p2m[gfn])
 			return false;
-		/* Shadow paging starts with an empty shadow: every page comes by fault. */
-		if (d->paging == PAGING_DIRECT && gfn &&
-		    !paging_map(d->pml4, gfn * PAGE_SIZE, d->p2m[gfn], PTE_USER | PTE_WRITE))
+		/* direct: the guest's address space, page 0 left out so NULL faults.
+		 * nested: the nested page table, every frame (the guest's own tables
+		 * decide what page 0 is); NPT entries need U=1 (APM §15.25.5).
+		 * shadow: starts empty, every page comes by fault. */
+		bool map = (d->paging == PAGING_DIRECT && gfn) || d->paging == PAGING_NESTED;
+		if (map && !paging_map(d->pml4, gfn * PAGE_SIZE, d->p2m[gfn], PTE_USER | PTE_WRITE))
 			return false;
 	}
 	return true;
@@ -182,6 +186,8 @@ struct domain *domain_create(const void *image, size_t size, const char *options
 	const char *problem = parse_config(options, &cfg);
 	if (!problem)
 		problem = image_check(image, size, cfg.memory, &info);
+	if (!problem && cfg.paging == PAGING_NESTED && !svm_enable())
+		problem = "mode=nested needs AMD SVM with nested paging (Intel VMX: the vmx backend, lab 3)";
 	if (problem) {
 		kprintf("[hv] domain '%s' refused: %s\n", cfg.name, problem);
 		return NULL;
@@ -203,7 +209,7 @@ struct domain *domain_create(const void *image, size_t size, const char *options
 	uint64_t cmdline_gpa = d->memory_bytes - PAGE_SIZE;
 	if (!allocate_memory(d) || !image_load(d, image) ||
 	    !domain_write(d, cmdline_gpa, cfg.guest_cmdline, strlen(cfg.guest_cmdline) + 1) ||
-	    !(d->vcpu = vcpu_create(d, &pv_vcpu_ops))) {
+	    !(d->vcpu = vcpu_create(d, d->paging == PAGING_NESTED ? &svm_vcpu_ops : &pv_vcpu_ops))) {
 		kprintf("[hv] domain '%s' refused: out of memory\n", cfg.name);
 		domain_destroy(d);
 		return NULL;
@@ -211,8 +217,11 @@ struct domain *domain_create(const void *image, size_t size, const char *options
 	d->vcpu->regs.rip = info.entry;
 	d->vcpu->regs.rsp = info.note.stack_top;
 	d->vcpu->regs.rdi = cmdline_gpa;
-	if (d->paging == PAGING_SHADOW)
+	d->vcpu->regs.rflags = 0x2;
+	if (d->paging != PAGING_DIRECT)
 		d->vcpu->cr3 = shadow_build_initial_tables(d);
+	if (d->paging == PAGING_NESTED)
+		svm_load_guest_cr3(d->vcpu);
 	next_domain_id++;
 	kprintf("[hv] d%u '%s' created: %lu KiB, mode %s%s, entry 0x%lx, cmdline \"%s\"\n", d->id, d->name,
 		d->memory_bytes >> 10, d->vcpu->ops->name, d->paging == PAGING_SHADOW ? " (shadow paging)" : "",

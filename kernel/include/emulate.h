@@ -5,6 +5,8 @@
 #ifndef HYPATIA_EMULATE_H
 #define HYPATIA_EMULATE_H
 
+#include "pv.h"
+
 struct vcpu;
 
 /**
@@ -14,5 +16,19 @@ struct vcpu;
  * becomes the exception the hardware would raise.
  */
 void emulate_privileged(struct vcpu *vcpu);
+
+/**
+ * INS/OUTS, with or without REP, for any backend: @p size bytes per element
+ * between @p port and guest memory at RDI (INS) or @p base + RSI (OUTS),
+ * RCX elements if @p repeat, honouring RFLAGS.DF and @p address_size.
+ * Returns EMULATE_DONE, or EMULATE_FAULT if a #PF was injected part way
+ * (RCX/RSI/RDI then describe what is left, as on hardware).
+ */
+enum emulation_result emulate_string_io(struct vcpu *vcpu, uint16_t port, unsigned size, bool in, bool repeat,
+				       unsigned address_size, uint64_t base);
+/** Store an IN result of @p size bytes in RAX (a 4-byte IN zero-extends). */
+void emulate_set_accumulator(struct vcpu *vcpu, uint32_t value, unsigned size);
+/** CPUID for a hardware-assisted guest: the host's answers with SVM/VMX hidden and the hypervisor leaves added. */
+void cpuid_emulate(struct vcpu *vcpu);
 
 #endif

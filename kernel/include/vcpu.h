@@ -80,6 +80,12 @@ struct vcpu_exit {
 	bool has_error_code;          /**< whether @c error_code is meaningful */
 	uint32_t error_code;          /**< the exception's error code */
 	uint64_t fault_address;       /**< CR2 for page faults, guest-physical address for NPF */
+	uint64_t next_rip;            /**< hardware-assisted exits: the RIP after the instruction */
+	uint16_t io_port;             /**< VCPU_EXIT_IO: the port */
+	uint8_t io_size;              /**< VCPU_EXIT_IO: bytes per access (1, 2, 4) */
+	bool io_in;                   /**< VCPU_EXIT_IO: IN/INS (else OUT/OUTS) */
+	bool io_string;               /**< VCPU_EXIT_IO: INS/OUTS */
+	bool io_rep;                  /**< VCPU_EXIT_IO: with a REP prefix */
 };
 
 /** What a backend implements. Every function is required. */

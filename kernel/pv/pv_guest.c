@@ -44,13 +44,13 @@ static bool accessible(struct vcpu *v, uint64_t va, size_t size)
 bool pv_access_guest(struct vcpu *v, uint64_t va, void *buf, size_t size, unsigned access)
 {
 	struct domain *d = v->domain;
-	if (d->paging != PAGING_SHADOW) {
+	if (d->paging == PAGING_DIRECT) {
 		if (!accessible(v, va, size))
 			return false;
 		return access == ACCESS_WRITE ? domain_write(d, va, buf, size) : domain_read(d, va, buf, size);
 	}
-	/* Shadow paging: through the guest's own tables, page by page, setting
-	 * A/D as the CPU's own access would. */
+	/* Shadow or nested paging: through the guest's own tables, page by
+	 * page, setting A/D as the CPU's own access would. */
 	uint8_t *p = buf;
 	while (size) {
 		struct guest_walk_result walk;
@@ -78,7 +78,7 @@ static void page_fault(struct vcpu *v, uint64_t va, uint32_t error)
  * knows the exact error code; in direct mode, it is a not-present fault. */
 static void access_fault(struct vcpu *v, uint64_t va, size_t size, unsigned access)
 {
-	if (v->domain->paging == PAGING_SHADOW) {
+	if (v->domain->paging != PAGING_DIRECT) {
 		struct guest_walk_result walk;
 		for (uint64_t a = va; a < va + size; a = ALIGN_DOWN(a, PAGE_SIZE) + PAGE_SIZE)
 			if (!guest_walk(v, a, access, false, &walk)) {

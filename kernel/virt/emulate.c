@@ -30,7 +30,7 @@ static unsigned port_access_size(const struct insn *insn)
 }
 
 /* Store @size bytes of @value in RAX, as IN does: a 32-bit write zero-extends. */
-static void set_accumulator(struct vcpu *v, uint32_t value, unsigned size)
+void emulate_set_accumulator(struct vcpu *v, uint32_t value, unsigned size)
 {
 	if (size == 4)
 		v->regs.rax = value;
@@ -48,7 +48,7 @@ static enum emulation_result emulate_port_io(struct vcpu *v, const struct insn *
 	if (insn->cls == INSN_OUT)
 		ioport_write(v->domain, port, size, (uint32_t)v->regs.rax);
 	else
-		set_accumulator(v, ioport_read(v->domain, port, size), size);
+		emulate_set_accumulator(v, ioport_read(v->domain, port, size), size);
 	return EMULATE_DONE;
 }
 
@@ -58,24 +58,17 @@ static enum emulation_result emulate_port_io(struct vcpu *v, const struct insn *
  * size, backwards if RFLAGS.DF (SDM Vol. 2B "INS", "OUTS", "REP"). A fault
  * part way leaves RCX/RSI/RDI describing the rest, so the restarted
  * instruction continues where it stopped — as the hardware does. */
-static enum emulation_result emulate_string_io(struct vcpu *v, const struct insn *insn)
+enum emulation_result emulate_string_io(struct vcpu *v, uint16_t port, unsigned size, bool in, bool repeat,
+				       unsigned address_size, uint64_t base)
 {
-	unsigned size = port_access_size(insn);
-	uint16_t port = (uint16_t)v->regs.rdx;
-	uint64_t mask = insn->address_size == 8 ? ~0ull : (1ull << (8 * insn->address_size)) - 1;
-	uint64_t *index = insn->cls == INSN_INS ? &v->regs.rdi : &v->regs.rsi;
+	uint64_t mask = address_size == 8 ? ~0ull : (1ull << (8 * address_size)) - 1;
+	uint64_t *index = in ? &v->regs.rdi : &v->regs.rsi;
 	int64_t step = v->regs.rflags & RFLAGS_DF ? -(int64_t)size : (int64_t)size;
-	uint64_t base = 0;
-	if (insn->cls == INSN_OUTS && insn->segment_override == SEG_FS)
-		base = v->msr.fs_base;
-	else if (insn->cls == INSN_OUTS && insn->segment_override == SEG_GS)
-		base = v->msr.gs_base;
-	bool repeat = insn->rep || insn->repne;
 
 	while (!repeat || (v->regs.rcx & mask)) {
 		uint64_t address = base + (*index & mask);
 		uint32_t value = 0;
-		if (insn->cls == INSN_INS) {
+		if (in) {
 			value = ioport_read(v->domain, port, size);
 			if (!pv_write_guest(v, address, &value, size))
 				return EMULATE_FAULT;
@@ -166,8 +159,15 @@ static enum emulation_result dispatch(struct vcpu *v, const struct insn *insn)
 	case INSN_OUT:
 		return emulate_port_io(v, insn);
 	case INSN_INS:
-	case INSN_OUTS:
-		return emulate_string_io(v, insn);
+	case INSN_OUTS: {
+		uint64_t base = 0; /* only FS and GS have a base in 64-bit mode; INS always uses ES */
+		if (insn->cls == INSN_OUTS && insn->segment_override == SEG_FS)
+			base = v->msr.fs_base;
+		else if (insn->cls == INSN_OUTS && insn->segment_override == SEG_GS)
+			base = v->msr.gs_base;
+		return emulate_string_io(v, (uint16_t)v->regs.rdx, port_access_size(insn), insn->cls == INSN_INS,
+					 insn->rep || insn->repne, insn->address_size, base);
+	}
 	case INSN_CLI:
 		pv_set_virtual_if(v, false);
 		return EMULATE_DONE;

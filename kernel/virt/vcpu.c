@@ -11,6 +11,7 @@
 #include "domain.h"
 #include "emulate.h"
 #include "hypercall.h"
+#include "ioport.h"
 #include "paging.h"
 #include "pv.h"
 #include "shadow.h"
@@ -88,9 +89,54 @@ static void exit_nothing(struct vcpu *v)
 	(void)v;
 }
 
+/* HLT (hardware-assisted backends; PV's comes as a privileged instruction). */
 static void exit_hlt(struct vcpu *v)
 {
+	v->regs.rip = v->exit.next_rip;
+	if (!(v->regs.rflags & RFLAGS_IF)) {
+		/* Nothing can ever wake it: what a PC does on power-off without ACPI. */
+		kprintf("[hv] d%u halted with interrupts disabled: powered off\n", v->domain->id);
+		domain_exit(v->domain, 0);
+		return;
+	}
 	v->halted = true;
+}
+
+static void exit_io(struct vcpu *v)
+{
+	const struct vcpu_exit *e = &v->exit;
+	if (e->io_string) {
+		if (emulate_string_io(v, e->io_port, e->io_size, e->io_in, e->io_rep, 8, 0) != EMULATE_DONE)
+			return;
+	} else if (e->io_in) {
+		emulate_set_accumulator(v, ioport_read(v->domain, e->io_port, e->io_size), e->io_size);
+	} else {
+		ioport_write(v->domain, e->io_port, e->io_size, (uint32_t)v->regs.rax);
+	}
+	v->regs.rip = e->next_rip;
+}
+
+static void exit_cpuid(struct vcpu *v)
+{
+	cpuid_emulate(v);
+	v->regs.rip = v->exit.next_rip;
+}
+
+/* Handled by the backend (vendor MSR state); here only the step. */
+static void exit_msr(struct vcpu *v)
+{
+	v->regs.rip = v->exit.next_rip;
+}
+
+static void exit_nested_page_fault(struct vcpu *v)
+{
+	uint64_t gpa = v->exit.fault_address;
+	if (gpa >= v->domain->memory_bytes)
+		domain_crash(v->domain, "access to guest-physical 0x%lx, outside its %lu KiB", gpa,
+			     v->domain->memory_bytes >> 10);
+	else
+		domain_crash(v->domain, "nested page fault at guest-physical 0x%lx (error 0x%x)", gpa,
+			     v->exit.error_code);
 }
 
 static void exit_exception(struct vcpu *v)
@@ -114,6 +160,8 @@ static void exit_page_fault(struct vcpu *v)
 
 static void exit_hypercall(struct vcpu *v)
 {
+	if (v->exit.next_rip) /* VMMCALL/VMCALL; int $0x82 already returned past itself */
+		v->regs.rip = v->exit.next_rip;
 	hypercall_dispatch(v);
 }
 
@@ -138,6 +186,10 @@ static const exit_handler_t exit_handlers[VCPU_EXIT_REASON_COUNT] = {
 	[VCPU_EXIT_INTERRUPT] = exit_nothing,
 	[VCPU_EXIT_SHUTDOWN] = exit_shutdown,
 	[VCPU_EXIT_HYPERCALL] = exit_hypercall,
+	[VCPU_EXIT_IO] = exit_io,
+	[VCPU_EXIT_CPUID] = exit_cpuid,
+	[VCPU_EXIT_MSR] = exit_msr,
+	[VCPU_EXIT_NESTED_PAGE_FAULT] = exit_nested_page_fault,
 };
 
 /* Advance the domain's virtual timers to now and mark what they raised. */

@@ -1,0 +1,408 @@
+/*
+ * svm.c — the AMD SVM backend: guests run unmodified at CPL 0 (lab 3).
+ *
+ * The processor runs the guest from a VMCB (APM Vol. 2 ch. 15) until one of
+ * the events we intercept happens, then returns to the instruction after
+ * our VMRUN with the reason in EXITCODE. This file turns the VMCB into the
+ * common vCPU interface: registers in, a struct vcpu_exit out. Everything
+ * the exit *means* is handled once, in kernel/virt/.
+ *
+ * QEMU's TCG emulates SVM with nested paging but without next-RIP saving or
+ * decode assists (DESIGN §2): the RIP after CPUID, RDMSR, HLT and VMMCALL is
+ * computed here from their fixed encodings; IOIO gives it in EXITINFO2.
+ */
+#include "console.h"
+#include "cpu.h"
+#include "domain.h"
+#include "memlayout.h"
+#include "mm.h"
+#include "panic.h"
+#include "string.h"
+#include "svm.h"
+#include "trap.h"
+#include "vcpu.h"
+#include "x86.h"
+
+#define MSR_VM_CR 0xc0010114
+#define MSR_VM_HSAVE_PA 0xc0010117
+#define IOPM_PAGES 3  /* 12 KiB: one bit per port, 64 Ki ports + 1 page (APM §15.10.1) */
+#define MSRPM_PAGES 2 /* 8 KiB: two bits (read, write) per MSR in three ranges (APM §15.11) */
+
+/* Intercept bits of VMCB_INTERCEPT_MISC1 / MISC2 (APM Vol. 2, Table B-1). */
+#define INTERCEPT_INTR (1u << 0)
+#define INTERCEPT_NMI (1u << 1)
+#define INTERCEPT_VINTR (1u << 4)
+#define INTERCEPT_CPUID (1u << 18)
+#define INTERCEPT_HLT (1u << 24)
+#define INTERCEPT_IOIO (1u << 27)
+#define INTERCEPT_MSR (1u << 28)
+#define INTERCEPT_SHUTDOWN (1u << 31)
+#define INTERCEPT_VMRUN (1u << 0)
+#define INTERCEPT_VMMCALL (1u << 1)
+#define INTERCEPT_VMLOAD (1u << 2)
+#define INTERCEPT_VMSAVE (1u << 3)
+#define INTERCEPT_STGI (1u << 4)
+#define INTERCEPT_CLGI (1u << 5)
+#define INTERCEPT_SKINIT (1u << 6)
+
+/* EVENTINJ / EXITINTINFO format (APM §15.20): vector, type, EV, V. */
+#define EVENT_VALID (1ull << 31)
+#define EVENT_ERROR_VALID (1ull << 11)
+#define EVENT_TYPE_INTR (0ull << 8)
+#define EVENT_TYPE_EXCEPTION (3ull << 8)
+
+#define V_IRQ (1ull << 8)
+#define V_IGN_TPR (1ull << 20)
+#define V_INTR_MASKING (1ull << 24)
+
+struct svm_state {
+	uint8_t *vmcb;          /* the guest's VMCB (direct-map address) */
+	paddr_t vmcb_pa;
+	paddr_t host_state_pa;  /* VMSAVE area for the host's hidden state */
+	bool window_requested;  /* V_IRQ set: waiting for the guest to accept an interrupt */
+	uint64_t exit_rip;      /* RIP when the guest last exited */
+};
+
+/* Shared by every SVM guest: intercept every port; intercept only the MSRs
+ * that would reach the host or reveal SVM. */
+static paddr_t iopm_pa, msrpm_pa, host_save_area_pa;
+
+void svm_vmrun(uint64_t vmcb_pa, struct vcpu_regs *regs, uint64_t host_state_pa);
+void svm_inject_exception(struct vcpu *v, uint8_t vector, bool has_error, uint32_t error);
+
+static inline uint64_t *vmcb_u64(struct svm_state *s, unsigned offset) { return (uint64_t *)(s->vmcb + offset); }
+static inline uint32_t *vmcb_u32(struct svm_state *s, unsigned offset) { return (uint32_t *)(s->vmcb + offset); }
+
+/* An exit handler that stepped RIP past the instruction (HLT, OUT, ...)
+ * completed it: an STI or MOV SS shadow it was in has ended too. */
+static void end_interrupt_shadow_if_stepped(struct vcpu *v, struct svm_state *s)
+{
+	if (v->regs.rip != s->exit_rip)
+		*vmcb_u64(s, VMCB_INTERRUPT_SHADOW) = 0;
+}
+
+static void set_segment(struct svm_state *s, unsigned offset, uint16_t selector, uint16_t attributes,
+			uint32_t limit, uint64_t base)
+{
+	*(uint16_t *)(s->vmcb + offset) = selector;
+	*(uint16_t *)(s->vmcb + offset + 2) = attributes;
+	*(uint32_t *)(s->vmcb + offset + 4) = limit;
+	*(uint64_t *)(s->vmcb + offset + 8) = base;
+}
+
+/* MSRPM: MSRs 0-0x1fff at byte 0, 0xc0000000-0xc0001fff at 0x800,
+ * 0xc0010000-0xc0011fff at 0x1000; bit 2n = read, 2n+1 = write. */
+static void intercept_msr(uint8_t *msrpm, uint32_t msr)
+{
+	unsigned base = msr >= 0xc0010000 ? 0x1000 : msr >= 0xc0000000 ? 0x800 : 0;
+	unsigned bit = 2 * (msr & 0x1fff);
+	msrpm[base + bit / 8] |= 3u << (bit % 8);
+}
+
+bool svm_enable(void)
+{
+	if (!cpu.svm || !cpu.npt) {
+		kprintf("[hv] svm: this CPU has %s; the svm backend needs SVM with nested paging\n",
+			cpu.svm ? "SVM without NPT" : "no SVM");
+		return false;
+	}
+	if (iopm_pa)
+		return true;
+	/* VM_CR.SVMDIS set by firmware means SVM is locked off (APM §15.4). */
+	if (rdmsr(MSR_VM_CR) & (1u << 4)) {
+		kprintf("[hv] svm: disabled by the firmware (VM_CR.SVMDIS)\n");
+		return false;
+	}
+	wrmsr(MSR_EFER, rdmsr(MSR_EFER) | EFER_SVME);
+	host_save_area_pa = frame_alloc();
+	iopm_pa = frame_alloc_contiguous(IOPM_PAGES);
+	msrpm_pa = frame_alloc_contiguous(MSRPM_PAGES);
+	if (!host_save_area_pa || !iopm_pa || !msrpm_pa)
+		panic("svm: out of memory at boot");
+	wrmsr(MSR_VM_HSAVE_PA, host_save_area_pa);
+	memset(phys_to_virt(iopm_pa), 0xff, IOPM_PAGES * PAGE_SIZE);
+	uint8_t *msrpm = phys_to_virt(msrpm_pa);
+	const uint32_t intercepted[] = {0x10 /* TSC */, 0x1b /* APIC base */, MSR_EFER,
+					MSR_VM_CR, 0xc0010115, 0xc0010116, MSR_VM_HSAVE_PA};
+	for (size_t i = 0; i < ARRAY_SIZE(intercepted); i++)
+		intercept_msr(msrpm, intercepted[i]);
+	kprintf("[hv] svm: enabled (EFER.SVME, host save area at 0x%lx)\n", host_save_area_pa);
+	return true;
+}
+
+/* The guest starts as the guest-image contract says (docs/hypercalls.md):
+ * 64-bit mode at CPL 0, paging on through the identity tables in its top
+ * pages, interrupts off. Segment attributes: APM Vol. 2 §15.5.1 (the
+ * VMCB's compressed descriptor format: type, S, DPL, P, AVL, L, D/B, G). */
+static void init_guest_state(struct vcpu *v, struct svm_state *s)
+{
+	set_segment(s, VMCB_CS, 0x08, 0xa9b, 0xffffffff, 0); /* code, P, L=1, G */
+	set_segment(s, VMCB_SS, 0x10, 0xc93, 0xffffffff, 0); /* data, P, D/B, G */
+	set_segment(s, VMCB_DS, 0x10, 0xc93, 0xffffffff, 0);
+	set_segment(s, VMCB_ES, 0x10, 0xc93, 0xffffffff, 0);
+	set_segment(s, VMCB_FS, 0x10, 0xc93, 0xffffffff, 0);
+	set_segment(s, VMCB_GS, 0x10, 0xc93, 0xffffffff, 0);
+	set_segment(s, VMCB_TR, 0, 0x08b, 0x67, 0);          /* a busy 64-bit TSS */
+	set_segment(s, VMCB_LDTR, 0, 0x082, 0, 0);
+	set_segment(s, VMCB_GDTR, 0, 0, 0, 0);
+	set_segment(s, VMCB_IDTR, 0, 0, 0, 0);
+	s->vmcb[VMCB_CPL] = 0;
+	*vmcb_u64(s, VMCB_CR0) = v->cr0;
+	*vmcb_u64(s, VMCB_CR3) = v->cr3;
+	*vmcb_u64(s, VMCB_CR4) = v->cr4;
+	*vmcb_u64(s, VMCB_EFER) = v->efer | EFER_SVME; /* VMRUN requires SVME in the guest's EFER */
+	*vmcb_u64(s, VMCB_DR7) = 0x400;
+	*vmcb_u64(s, VMCB_DR6) = 0xffff0ff0;
+	*vmcb_u64(s, VMCB_G_PAT) = 0x0007040600070406ull; /* the power-on PAT */
+}
+
+static bool svm_setup(struct vcpu *v)
+{
+	struct domain *d = v->domain;
+	struct svm_state *s = kzalloc(sizeof(*s));
+	if (!s || !svm_enable())
+		return false;
+	v->backend = s;
+	s->vmcb_pa = frame_alloc();
+	s->host_state_pa = frame_alloc();
+	if (!s->vmcb_pa || !s->host_state_pa)
+		return false;
+	s->vmcb = phys_to_virt(s->vmcb_pa);
+
+	*vmcb_u32(s, VMCB_INTERCEPT_MISC1) = INTERCEPT_INTR | INTERCEPT_NMI | INTERCEPT_CPUID | INTERCEPT_HLT |
+					     INTERCEPT_IOIO | INTERCEPT_MSR | INTERCEPT_SHUTDOWN;
+	*vmcb_u32(s, VMCB_INTERCEPT_MISC2) = INTERCEPT_VMRUN | INTERCEPT_VMMCALL | INTERCEPT_VMLOAD |
+					     INTERCEPT_VMSAVE | INTERCEPT_STGI | INTERCEPT_CLGI | INTERCEPT_SKINIT;
+	*vmcb_u64(s, VMCB_IOPM_BASE) = iopm_pa;
+	*vmcb_u64(s, VMCB_MSRPM_BASE) = msrpm_pa;
+	*vmcb_u32(s, VMCB_ASID) = 1 + d->id % (cpu.svm_asids > 1 ? cpu.svm_asids - 1 : 1);
+	s->vmcb[VMCB_TLB_CONTROL] = 1;
+	*vmcb_u64(s, VMCB_VINTR) = V_INTR_MASKING;
+	*vmcb_u64(s, VMCB_NP_ENABLE) = 1;
+	*vmcb_u64(s, VMCB_N_CR3) = d->pml4;
+	init_guest_state(v, s);
+	return true;
+}
+
+static void svm_teardown(struct vcpu *v)
+{
+	struct svm_state *s = v->backend;
+	if (s) {
+		if (s->vmcb_pa)
+			frame_free(s->vmcb_pa);
+		if (s->host_state_pa)
+			frame_free(s->host_state_pa);
+		kfree(s);
+	}
+	v->backend = NULL;
+}
+
+/* The MSRs the MSR permission map sends here. The guest must not learn
+ * about SVM (EFER.SVME reads 0, the SVM MSRs do not exist) nor reach the
+ * host (a TSC write becomes an offset). Returns false if #GP was injected. */
+static bool emulate_msr(struct vcpu *v, struct svm_state *s, bool write)
+{
+	uint32_t msr = (uint32_t)v->regs.rcx;
+	uint64_t value = (v->regs.rdx << 32) | (uint32_t)v->regs.rax;
+	switch (msr) {
+	case MSR_EFER:
+		if (write) {
+			uint64_t changeable = EFER_SCE | (cpu.nx ? EFER_NXE : 0);
+			if ((value & ~changeable) != (v->efer & ~changeable))
+				goto fault;
+			*vmcb_u64(s, VMCB_EFER) = value | EFER_SVME;
+			v->efer = value;
+		}
+		value = *vmcb_u64(s, VMCB_EFER) & ~EFER_SVME;
+		break;
+	case 0x10: /* IA32_TIME_STAMP_COUNTER */
+		if (write)
+			*vmcb_u64(s, VMCB_TSC_OFFSET) = value - rdtsc();
+		value = rdtsc() + *vmcb_u64(s, VMCB_TSC_OFFSET);
+		break;
+	case 0x1b: /* IA32_APIC_BASE: the guest's view only */
+		if (write)
+			v->msr.apic_base = value;
+		value = v->msr.apic_base;
+		break;
+	default: /* VM_CR, IGNNE, SMM_CTL, VM_HSAVE_PA: absent on a CPU without SVM */
+		goto fault;
+	}
+	if (!write) {
+		v->regs.rax = (uint32_t)value;
+		v->regs.rdx = value >> 32;
+	}
+	return true;
+fault:
+	svm_inject_exception(v, VEC_GP, true, 0);
+	return false;
+}
+
+/* What the exit code means in the common vocabulary. */
+static void decode_exit(struct vcpu *v, struct svm_state *s)
+{
+	uint64_t code = *vmcb_u64(s, VMCB_EXITCODE);
+	uint64_t info1 = *vmcb_u64(s, VMCB_EXITINFO1), info2 = *vmcb_u64(s, VMCB_EXITINFO2);
+	struct vcpu_exit *e = &v->exit;
+	*e = (struct vcpu_exit){.reason = VCPU_EXIT_NONE, .next_rip = v->regs.rip};
+	switch (code) {
+	case SVM_EXIT_INTR:
+	case SVM_EXIT_NMI:
+		e->reason = VCPU_EXIT_INTERRUPT;
+		break;
+	case SVM_EXIT_VINTR:
+		/* The window we asked for is open: deliver_pending injects now. */
+		*vmcb_u64(s, VMCB_VINTR) &= ~V_IRQ;
+		*vmcb_u32(s, VMCB_INTERCEPT_MISC1) &= ~INTERCEPT_VINTR;
+		s->window_requested = false;
+		break;
+	case SVM_EXIT_CPUID: /* 0F A2 */
+		e->reason = VCPU_EXIT_CPUID;
+		e->next_rip = v->regs.rip + 2;
+		break;
+	case SVM_EXIT_HLT: /* F4 */
+		e->reason = VCPU_EXIT_HLT;
+		e->next_rip = v->regs.rip + 1;
+		break;
+	case SVM_EXIT_MSR: /* 0F 32 / 0F 30; EXITINFO1: 0 read, 1 write */
+		e->reason = VCPU_EXIT_MSR;
+		e->next_rip = emulate_msr(v, s, info1 & 1) ? v->regs.rip + 2 : v->regs.rip;
+		break;
+	case SVM_EXIT_VMMCALL: /* 0F 01 D9 */
+		e->reason = VCPU_EXIT_HYPERCALL;
+		e->next_rip = v->regs.rip + 3;
+		break;
+	case SVM_EXIT_IOIO:
+		/* EXITINFO1 (APM §15.10.2): bit 0 IN, bit 2 string, bit 3 REP,
+		 * bits 4-6 one-hot size, bits 16-31 port; EXITINFO2: next RIP.
+		 * (QEMU leaves the address-size bits 0.) */
+		e->reason = VCPU_EXIT_IO;
+		e->io_in = info1 & 1;
+		e->io_string = info1 & 4;
+		e->io_rep = info1 & 8;
+		e->io_size = info1 & 0x10 ? 1 : info1 & 0x20 ? 2 : 4;
+		e->io_port = (uint16_t)(info1 >> 16);
+		e->next_rip = info2;
+		break;
+	case SVM_EXIT_NPF:
+		e->reason = VCPU_EXIT_NESTED_PAGE_FAULT;
+		e->fault_address = info2;
+		e->error_code = (uint32_t)info1;
+		break;
+	case SVM_EXIT_SHUTDOWN:
+		e->reason = VCPU_EXIT_SHUTDOWN;
+		break;
+	case SVM_EXIT_INVALID:
+	case SVM_EXIT_INVALID & 0xffffffff: /* QEMU writes -1 as 32 bits (DESIGN §2) */
+		domain_crash(v->domain, "VMRUN refused the guest state (VMEXIT_INVALID)");
+		break;
+	default:
+		if (code >= SVM_EXIT_VMRUN && code <= SVM_EXIT_VMRUN + 6) {
+			/* VMRUN, VMLOAD, ... in a guest that sees no SVM: #UD. */
+			e->reason = VCPU_EXIT_EXCEPTION;
+			e->vector = VEC_UD;
+		} else {
+			domain_crash(v->domain, "unexpected #VMEXIT code 0x%lx", code);
+		}
+	}
+}
+
+/* An event that was being delivered when the exit happened must not be
+ * lost (APM §15.7.2): queue it again. Only the valid bit makes it real. */
+static void requeue_interrupted_event(struct svm_state *s)
+{
+	uint64_t info = *vmcb_u64(s, VMCB_EXITINTINFO);
+	if (info & EVENT_VALID)
+		*vmcb_u64(s, VMCB_EVENTINJ) = info;
+}
+
+static void svm_run(struct vcpu *v)
+{
+	struct svm_state *s = v->backend;
+	end_interrupt_shadow_if_stepped(v, s);
+	*vmcb_u64(s, VMCB_RAX) = v->regs.rax;
+	*vmcb_u64(s, VMCB_RSP) = v->regs.rsp;
+	*vmcb_u64(s, VMCB_RIP) = v->regs.rip;
+	*vmcb_u64(s, VMCB_RFLAGS) = v->regs.rflags;
+
+	/* GIF = 0 from here to after VMRUN's return, host IF = 1: a physical
+	 * interrupt during the guest makes it exit (INTR intercept) and waits
+	 * until STGI below, then runs the hypervisor's handler. */
+	cli();
+	__asm__ volatile("clgi" ::: "memory");
+	sti();
+	svm_vmrun(s->vmcb_pa, &v->regs, s->host_state_pa);
+	cli();
+	__asm__ volatile("stgi" ::: "memory");
+	sti(); /* the timer tick that made the guest exit is taken here */
+	__asm__ volatile("nop");
+	cli();
+	s->vmcb[VMCB_TLB_CONTROL] = 0;
+
+	v->regs.rax = *vmcb_u64(s, VMCB_RAX);
+	v->regs.rsp = *vmcb_u64(s, VMCB_RSP);
+	v->regs.rip = *vmcb_u64(s, VMCB_RIP);
+	v->regs.rflags = *vmcb_u64(s, VMCB_RFLAGS);
+	s->exit_rip = v->regs.rip;
+	v->cr0 = *vmcb_u64(s, VMCB_CR0);
+	v->cr2 = *vmcb_u64(s, VMCB_CR2);
+	v->cr3 = *vmcb_u64(s, VMCB_CR3);
+	v->cr4 = *vmcb_u64(s, VMCB_CR4);
+	v->efer = *vmcb_u64(s, VMCB_EFER) & ~EFER_SVME;
+	requeue_interrupted_event(s);
+	decode_exit(v, s);
+}
+
+void svm_inject_exception(struct vcpu *v, uint8_t vector, bool has_error, uint32_t error)
+{
+	struct svm_state *s = v->backend;
+	*vmcb_u64(s, VMCB_EVENTINJ) = vector | EVENT_TYPE_EXCEPTION | EVENT_VALID |
+				      (has_error ? EVENT_ERROR_VALID | ((uint64_t)error << 32) : 0);
+}
+
+/* Deliver a pending virtual interrupt if the guest can take one now (IF = 1,
+ * no interrupt shadow, no event already queued); otherwise ask the CPU to
+ * exit as soon as it can (V_IRQ + the VINTR intercept: APM §15.21.4). */
+static void svm_deliver_pending(struct vcpu *v)
+{
+	struct svm_state *s = v->backend;
+	struct domain *d = v->domain;
+	int vector = vpic_pending_vector(d);
+	bool timer = vector < 0 && v->timer_pending;
+	if (vector < 0 && !timer)
+		return;
+	end_interrupt_shadow_if_stepped(v, s);
+	bool can_take = (v->regs.rflags & RFLAGS_IF) && !(*vmcb_u64(s, VMCB_INTERRUPT_SHADOW) & 1) &&
+			!(*vmcb_u64(s, VMCB_EVENTINJ) & EVENT_VALID);
+	if (!can_take) {
+		if (!s->window_requested) {
+			*vmcb_u64(s, VMCB_VINTR) |= V_IRQ | V_IGN_TPR | (0xfull << 16);
+			*vmcb_u32(s, VMCB_INTERCEPT_MISC1) |= INTERCEPT_VINTR;
+			s->window_requested = true;
+		}
+		return;
+	}
+	if (timer) {
+		v->timer_pending = false;
+		vector = d->timer_vector;
+	} else {
+		vpic_acknowledge(d);
+	}
+	*vmcb_u64(s, VMCB_EVENTINJ) = (uint64_t)vector | EVENT_TYPE_INTR | EVENT_VALID;
+	v->halted = false;
+}
+
+void svm_load_guest_cr3(struct vcpu *v)
+{
+	struct svm_state *s = v->backend;
+	*vmcb_u64(s, VMCB_CR3) = v->cr3;
+}
+
+const struct vcpu_ops svm_vcpu_ops = {
+	.name = "svm",
+	.setup = svm_setup,
+	.run = svm_run,
+	.deliver_pending = svm_deliver_pending,
+	.inject_exception = svm_inject_exception,
+	.teardown = svm_teardown,
+};

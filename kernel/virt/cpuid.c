@@ -1,0 +1,46 @@
+/*
+ * cpuid.c — what CPUID tells a hardware-assisted guest.
+ *
+ * The host's answers, with three changes: SVM and VMX are hidden (the guest
+ * cannot use them: nested virtualization is not offered), the "hypervisor
+ * present" bit is set (CPUID.1:ECX[31], reserved for this use), and the
+ * leaves from 0x40000000 identify the hypervisor, as KVM and Xen do
+ * (signature "HypatiaHypat" in EBX:ECX:EDX).
+ */
+#include "emulate.h"
+#include "vcpu.h"
+#include "x86.h"
+
+#define HYPERVISOR_LEAF 0x40000000u
+
+static uint32_t le32(const char *s)
+{
+	return (uint32_t)s[0] | (uint32_t)s[1] << 8 | (uint32_t)s[2] << 16 | (uint32_t)s[3] << 24;
+}
+
+void cpuid_emulate(struct vcpu *v)
+{
+	uint32_t leaf = (uint32_t)v->regs.rax, subleaf = (uint32_t)v->regs.rcx;
+	struct cpuid_regs r;
+	if (leaf >= HYPERVISOR_LEAF && leaf < HYPERVISOR_LEAF + 0x100) {
+		r = (struct cpuid_regs){0};
+		if (leaf == HYPERVISOR_LEAF) {
+			r.eax = HYPERVISOR_LEAF; /* the highest hypervisor leaf */
+			r.ebx = le32("Hypa");
+			r.ecx = le32("tiaH");
+			r.edx = le32("ypat");
+		}
+	} else {
+		r = cpuid(leaf, subleaf);
+		if (leaf == 1)
+			r.ecx = (r.ecx & ~(1u << 5)) | (1u << 31); /* no VMX; a hypervisor is present */
+		if (leaf == 0x80000001)
+			r.ecx &= ~(1u << 2); /* no SVM */
+		if (leaf == 0x8000000a)
+			r = (struct cpuid_regs){0}; /* the SVM feature leaf: nothing */
+	}
+	v->regs.rax = r.eax;
+	v->regs.rbx = r.ebx;
+	v->regs.rcx = r.ecx;
+	v->regs.rdx = r.edx;
+}
