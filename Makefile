@@ -54,12 +54,13 @@ KERNEL_LDFLAGS := -nostdlib -z max-page-size=0x1000 -z noexecstack --no-warn-rwx
 all: $(KERNEL32) guests
 .PHONY: all
 
-# One rule per source, so an overlaid solution compiles to the same object path.
+# One rule per source, so an overlaid solution compiles to the same object path
+# and finds the private headers beside the file it replaces (-iquote).
 define compile_rule
 $(BUILD)/$(1).o: $(call pick_src,$(1)) Makefile | deps-quiet
 	@mkdir -p $$(dir $$@)
 	@echo "  CC      $$<"
-	@$(CC) $(KERNEL_CFLAGS) -c $$< -o $$@
+	@$(CC) $(KERNEL_CFLAGS) -iquote $(dir $(1)) -c $$< -o $$@
 endef
 $(foreach src,$(KERNEL_SRCS),$(eval $(call compile_rule,$(src))))
 

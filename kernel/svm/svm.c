@@ -18,7 +18,7 @@
 #include "mm.h"
 #include "panic.h"
 #include "string.h"
-#include "svm.h"
+#include "svm_internal.h"
 #include "trap.h"
 #include "vcpu.h"
 #include "x86.h"
@@ -28,50 +28,11 @@
 #define IOPM_PAGES 3  /* 12 KiB: one bit per port, 64 Ki ports + 1 page (APM §15.10.1) */
 #define MSRPM_PAGES 2 /* 8 KiB: two bits (read, write) per MSR in three ranges (APM §15.11) */
 
-/* Intercept bits of VMCB_INTERCEPT_MISC1 / MISC2 (APM Vol. 2, Table B-1). */
-#define INTERCEPT_INTR (1u << 0)
-#define INTERCEPT_NMI (1u << 1)
-#define INTERCEPT_VINTR (1u << 4)
-#define INTERCEPT_CPUID (1u << 18)
-#define INTERCEPT_HLT (1u << 24)
-#define INTERCEPT_IOIO (1u << 27)
-#define INTERCEPT_MSR (1u << 28)
-#define INTERCEPT_SHUTDOWN (1u << 31)
-#define INTERCEPT_VMRUN (1u << 0)
-#define INTERCEPT_VMMCALL (1u << 1)
-#define INTERCEPT_VMLOAD (1u << 2)
-#define INTERCEPT_VMSAVE (1u << 3)
-#define INTERCEPT_STGI (1u << 4)
-#define INTERCEPT_CLGI (1u << 5)
-#define INTERCEPT_SKINIT (1u << 6)
-
-/* EVENTINJ / EXITINTINFO format (APM §15.20): vector, type, EV, V. */
-#define EVENT_VALID (1ull << 31)
-#define EVENT_ERROR_VALID (1ull << 11)
-#define EVENT_TYPE_INTR (0ull << 8)
-#define EVENT_TYPE_EXCEPTION (3ull << 8)
-
-#define V_IRQ (1ull << 8)
-#define V_IGN_TPR (1ull << 20)
-#define V_INTR_MASKING (1ull << 24)
-
-struct svm_state {
-	uint8_t *vmcb;          /* the guest's VMCB (direct-map address) */
-	paddr_t vmcb_pa;
-	paddr_t host_state_pa;  /* VMSAVE area for the host's hidden state */
-	bool window_requested;  /* V_IRQ set: waiting for the guest to accept an interrupt */
-	uint64_t exit_rip;      /* RIP when the guest last exited */
-};
-
 /* Shared by every SVM guest: intercept every port; intercept only the MSRs
  * that would reach the host or reveal SVM. */
 static paddr_t iopm_pa, msrpm_pa, host_save_area_pa;
 
 void svm_vmrun(uint64_t vmcb_pa, struct vcpu_regs *regs, uint64_t host_state_pa);
-void svm_inject_exception(struct vcpu *v, uint8_t vector, bool has_error, uint32_t error);
-
-static inline uint64_t *vmcb_u64(struct svm_state *s, unsigned offset) { return (uint64_t *)(s->vmcb + offset); }
-static inline uint32_t *vmcb_u32(struct svm_state *s, unsigned offset) { return (uint32_t *)(s->vmcb + offset); }
 
 /* An exit handler that stepped RIP past the instruction (HLT, OUT, ...)
  * completed it: an STI or MOV SS shadow it was in has ended too. */
@@ -79,15 +40,6 @@ static void end_interrupt_shadow_if_stepped(struct vcpu *v, struct svm_state *s)
 {
 	if (v->regs.rip != s->exit_rip)
 		*vmcb_u64(s, VMCB_INTERRUPT_SHADOW) = 0;
-}
-
-static void set_segment(struct svm_state *s, unsigned offset, uint16_t selector, uint16_t attributes,
-			uint32_t limit, uint64_t base)
-{
-	*(uint16_t *)(s->vmcb + offset) = selector;
-	*(uint16_t *)(s->vmcb + offset + 2) = attributes;
-	*(uint32_t *)(s->vmcb + offset + 4) = limit;
-	*(uint64_t *)(s->vmcb + offset + 8) = base;
 }
 
 /* MSRPM: MSRs 0-0x1fff at byte 0, 0xc0000000-0xc0001fff at 0x800,
@@ -130,32 +82,6 @@ bool svm_enable(void)
 	return true;
 }
 
-/* The guest starts as the guest-image contract says (docs/hypercalls.md):
- * 64-bit mode at CPL 0, paging on through the identity tables in its top
- * pages, interrupts off. Segment attributes: APM Vol. 2 §15.5.1 (the
- * VMCB's compressed descriptor format: type, S, DPL, P, AVL, L, D/B, G). */
-static void init_guest_state(struct vcpu *v, struct svm_state *s)
-{
-	set_segment(s, VMCB_CS, 0x08, 0xa9b, 0xffffffff, 0); /* code, P, L=1, G */
-	set_segment(s, VMCB_SS, 0x10, 0xc93, 0xffffffff, 0); /* data, P, D/B, G */
-	set_segment(s, VMCB_DS, 0x10, 0xc93, 0xffffffff, 0);
-	set_segment(s, VMCB_ES, 0x10, 0xc93, 0xffffffff, 0);
-	set_segment(s, VMCB_FS, 0x10, 0xc93, 0xffffffff, 0);
-	set_segment(s, VMCB_GS, 0x10, 0xc93, 0xffffffff, 0);
-	set_segment(s, VMCB_TR, 0, 0x08b, 0x67, 0);          /* a busy 64-bit TSS */
-	set_segment(s, VMCB_LDTR, 0, 0x082, 0, 0);
-	set_segment(s, VMCB_GDTR, 0, 0, 0, 0);
-	set_segment(s, VMCB_IDTR, 0, 0, 0, 0);
-	s->vmcb[VMCB_CPL] = 0;
-	*vmcb_u64(s, VMCB_CR0) = v->cr0;
-	*vmcb_u64(s, VMCB_CR3) = v->cr3;
-	*vmcb_u64(s, VMCB_CR4) = v->cr4;
-	*vmcb_u64(s, VMCB_EFER) = v->efer | EFER_SVME; /* VMRUN requires SVME in the guest's EFER */
-	*vmcb_u64(s, VMCB_DR7) = 0x400;
-	*vmcb_u64(s, VMCB_DR6) = 0xffff0ff0;
-	*vmcb_u64(s, VMCB_G_PAT) = 0x0007040600070406ull; /* the power-on PAT */
-}
-
 static bool svm_setup(struct vcpu *v)
 {
 	struct domain *d = v->domain;
@@ -180,7 +106,7 @@ static bool svm_setup(struct vcpu *v)
 	*vmcb_u64(s, VMCB_VINTR) = V_INTR_MASKING;
 	*vmcb_u64(s, VMCB_NP_ENABLE) = 1;
 	*vmcb_u64(s, VMCB_N_CR3) = d->pml4;
-	init_guest_state(v, s);
+	svm_init_guest_state(v, s);
 	return true;
 }
 
@@ -200,7 +126,7 @@ static void svm_teardown(struct vcpu *v)
 /* The MSRs the MSR permission map sends here. The guest must not learn
  * about SVM (EFER.SVME reads 0, the SVM MSRs do not exist) nor reach the
  * host (a TSC write becomes an offset). Returns false if #GP was injected. */
-static bool emulate_msr(struct vcpu *v, struct svm_state *s, bool write)
+bool svm_emulate_msr(struct vcpu *v, struct svm_state *s, bool write)
 {
 	uint32_t msr = (uint32_t)v->regs.rcx;
 	uint64_t value = (v->regs.rdx << 32) | (uint32_t)v->regs.rax;
@@ -236,75 +162,6 @@ static bool emulate_msr(struct vcpu *v, struct svm_state *s, bool write)
 fault:
 	svm_inject_exception(v, VEC_GP, true, 0);
 	return false;
-}
-
-/* What the exit code means in the common vocabulary. */
-static void decode_exit(struct vcpu *v, struct svm_state *s)
-{
-	uint64_t code = *vmcb_u64(s, VMCB_EXITCODE);
-	uint64_t info1 = *vmcb_u64(s, VMCB_EXITINFO1), info2 = *vmcb_u64(s, VMCB_EXITINFO2);
-	struct vcpu_exit *e = &v->exit;
-	*e = (struct vcpu_exit){.reason = VCPU_EXIT_NONE, .next_rip = v->regs.rip};
-	switch (code) {
-	case SVM_EXIT_INTR:
-	case SVM_EXIT_NMI:
-		e->reason = VCPU_EXIT_INTERRUPT;
-		break;
-	case SVM_EXIT_VINTR:
-		/* The window we asked for is open: deliver_pending injects now. */
-		*vmcb_u64(s, VMCB_VINTR) &= ~V_IRQ;
-		*vmcb_u32(s, VMCB_INTERCEPT_MISC1) &= ~INTERCEPT_VINTR;
-		s->window_requested = false;
-		break;
-	case SVM_EXIT_CPUID: /* 0F A2 */
-		e->reason = VCPU_EXIT_CPUID;
-		e->next_rip = v->regs.rip + 2;
-		break;
-	case SVM_EXIT_HLT: /* F4 */
-		e->reason = VCPU_EXIT_HLT;
-		e->next_rip = v->regs.rip + 1;
-		break;
-	case SVM_EXIT_MSR: /* 0F 32 / 0F 30; EXITINFO1: 0 read, 1 write */
-		e->reason = VCPU_EXIT_MSR;
-		e->next_rip = emulate_msr(v, s, info1 & 1) ? v->regs.rip + 2 : v->regs.rip;
-		break;
-	case SVM_EXIT_VMMCALL: /* 0F 01 D9 */
-		e->reason = VCPU_EXIT_HYPERCALL;
-		e->next_rip = v->regs.rip + 3;
-		break;
-	case SVM_EXIT_IOIO:
-		/* EXITINFO1 (APM §15.10.2): bit 0 IN, bit 2 string, bit 3 REP,
-		 * bits 4-6 one-hot size, bits 16-31 port; EXITINFO2: next RIP.
-		 * (QEMU leaves the address-size bits 0.) */
-		e->reason = VCPU_EXIT_IO;
-		e->io_in = info1 & 1;
-		e->io_string = info1 & 4;
-		e->io_rep = info1 & 8;
-		e->io_size = info1 & 0x10 ? 1 : info1 & 0x20 ? 2 : 4;
-		e->io_port = (uint16_t)(info1 >> 16);
-		e->next_rip = info2;
-		break;
-	case SVM_EXIT_NPF:
-		e->reason = VCPU_EXIT_NESTED_PAGE_FAULT;
-		e->fault_address = info2;
-		e->error_code = (uint32_t)info1;
-		break;
-	case SVM_EXIT_SHUTDOWN:
-		e->reason = VCPU_EXIT_SHUTDOWN;
-		break;
-	case SVM_EXIT_INVALID:
-	case SVM_EXIT_INVALID & 0xffffffff: /* QEMU writes -1 as 32 bits (DESIGN §2) */
-		domain_crash(v->domain, "VMRUN refused the guest state (VMEXIT_INVALID)");
-		break;
-	default:
-		if (code >= SVM_EXIT_VMRUN && code <= SVM_EXIT_VMRUN + 6) {
-			/* VMRUN, VMLOAD, ... in a guest that sees no SVM: #UD. */
-			e->reason = VCPU_EXIT_EXCEPTION;
-			e->vector = VEC_UD;
-		} else {
-			domain_crash(v->domain, "unexpected #VMEXIT code 0x%lx", code);
-		}
-	}
 }
 
 /* An event that was being delivered when the exit happened must not be
@@ -350,7 +207,7 @@ static void svm_run(struct vcpu *v)
 	v->cr4 = *vmcb_u64(s, VMCB_CR4);
 	v->efer = *vmcb_u64(s, VMCB_EFER) & ~EFER_SVME;
 	requeue_interrupted_event(s);
-	decode_exit(v, s);
+	svm_decode_exit(v, s);
 }
 
 void svm_inject_exception(struct vcpu *v, uint8_t vector, bool has_error, uint32_t error)

@@ -1,0 +1,84 @@
+"""Lab 3: hardware-assisted virtualization with AMD SVM and nested paging (QEMU TCG).
+
+The same test guests as lab 1 now run unmodified at CPL 0 (`mode=nested`):
+the CPU runs them from a VMCB and exits only on what the hypervisor
+intercepts (port I/O, CPUID, HLT, a few MSRs, VMMCALL, shutdown); nested
+paging translates guest-physical addresses. Equivalence with native is the
+test (DESIGN §5) — and lab 1's non-virtualizable guest is no longer
+different: the lab's punch line.
+"""
+import pytest
+
+from test_lab1_equivalence import (diff_lines, domain_end, expect_equivalent, expect_exit, module,
+                                   run_hypervisor, run_native, transcript)
+
+pytestmark = pytest.mark.handout("labs/lab3/README.md")
+
+
+def nested(build, guest, nonce, extra=""):
+    """Run @guest natively and as a mode=nested domain; both transcripts."""
+    native = run_native(build, guest, f"nonce={nonce}{' ' + extra if extra else ''}")
+    r = run_hypervisor(build, [module(build, "image", guest, guest, nonce, ("mode=nested " + extra).strip())],
+                       nonce)
+    return native, r
+
+
+def case(guest, points, extra=""):
+    return pytest.param(guest, extra, marks=[pytest.mark.points(points)], id=guest)
+
+
+@pytest.mark.student
+@pytest.mark.parametrize("guest,extra", [
+    case("hello", 3), case("primes", 3, "rounds=2"), case("io", 5), case("cpu_state", 5),
+    case("exceptions", 5), case("timer", 8),
+])
+def test_equivalence_nested(build, nonce, guest, extra):
+    native, r = nested(build, guest, nonce, extra)
+    expect_equivalent(r, guest, native.lines, "nested")
+    expect_exit(r, guest, 0x10)
+
+
+@pytest.mark.points(10)
+@pytest.mark.student
+def test_nonvirtualizable_instructions_behave_natively(build, nonce):
+    """POPF, PUSHF, mov %cs and SGDT/SIDT/STR: every line lab 1 marked DIFF: equals native now."""
+    native, r = nested(build, "nonvirt", nonce, "umip=0")
+    expect_exit(r, "nonvirt", 0x10)
+    want, got = diff_lines(native.lines), diff_lines(transcript(r, "nonvirt"))
+    wrong = [f"    native: {want[k]}\n    nested: {got.get(k, '(missing)')}" for k in want if got.get(k) != want[k]]
+    if wrong or not want:
+        r.fail("under SVM the guest runs at CPL 0 on the real CPU, so the lines that differed under "
+               "trap-and-emulate must now equal native:\n" + "\n".join(wrong))
+    expect_equivalent(r, "nonvirt", native.lines, "nested")
+
+
+@pytest.mark.points(5)
+@pytest.mark.student
+def test_triple_fault_ends_only_that_guest(build, nonce):
+    r = run_hypervisor(build, [module(build, "image", "crash", "crash", nonce, "mode=nested how=triple"),
+                               module(build, "image", "hello", "hello", nonce, "mode=nested")], nonce)
+    end = domain_end(r, "crash")
+    if not end or end[0] != "crashed" or "triple fault" not in end[1]:
+        r.fail(f"the guest that triple-faults should crash alone with a 'triple fault' reason; it: {end}")
+    expect_exit(r, "hello", 0x10)
+
+
+@pytest.mark.points(3)
+@pytest.mark.student
+def test_guest_handles_its_own_invalid_opcode(build, nonce):
+    """No exception is intercepted: the guest's own IDT takes #UD, exactly as natively."""
+    native = run_native_crash(build, nonce)
+    r = run_hypervisor(build, [module(build, "image", "crash", "crash", nonce, "mode=nested how=ud")], nonce)
+    expect_exit(r, "crash", 0x12)
+    # The RIP differs: the native and image builds are different binaries.
+    got = [line.split(" rip=")[0] for line in transcript(r, "crash") if line.startswith("GUEST EXCEPTION")]
+    want = [line.split(" rip=")[0] for line in native.lines if line.startswith("GUEST EXCEPTION")]
+    if got != want or not want:
+        r.fail(f"the guest's own #UD report should equal native's:\n    native: {want}\n    nested: {got}")
+
+
+def run_native_crash(build, nonce):
+    from gradelib import run_qemu
+    r = run_qemu(build.guest_native("crash"), f"nonce={nonce} how=ud", timeout=15)
+    r.expect_status("panic")
+    return r
