@@ -82,8 +82,8 @@ struct vcpu_ops;
 /** The SVM backend (kernel/svm/). */
 extern const struct vcpu_ops svm_vcpu_ops;
 
-/** Copy vcpu->cr3 (the guest's page-table root, guest-physical) into the VMCB. */
 struct vcpu;
+/** Copy vcpu->cr3 (the guest's page-table root, guest-physical) into the VMCB. */
 void svm_load_guest_cr3(struct vcpu *vcpu);
 /** Turn SVM on for this CPU (EFER.SVME, the host save area). False, with a line saying why, if impossible. */
 bool svm_enable(void);
