@@ -166,3 +166,44 @@ def test_refuses_too_little_memory(build, nonce):
                                module(build, "image", "hello", "hello", nonce)], nonce)
     expect_refused(r, "small", r"mem|memory|fit", "mem=2M, less than the image needs")
     expect_hello(r, "hello", nonce, "image")
+
+
+def elf_program_headers(data):
+    """(offset of the program-header table, entry size, count) of an ELF64 file."""
+    phoff = int.from_bytes(data[32:40], "little")
+    return phoff, int.from_bytes(data[54:56], "little"), int.from_bytes(data[56:58], "little")
+
+
+def first_two_loads(data):
+    """File offsets of the first two PT_LOAD program headers."""
+    phoff, size, count = elf_program_headers(data)
+    loads = [phoff + i * size for i in range(count) if int.from_bytes(data[phoff + i * size:][:4], "little") == 1]
+    return loads[:2]
+
+
+@pytest.mark.points(2)
+def test_refuses_overlapping_segments(build, nonce, tmp_path):
+    """An image whose second segment is placed over the first is refused, not loaded half-way."""
+    data = bytearray(build.guest_image("hello").read_bytes())
+    first, second = first_two_loads(data)
+    data[second + 24:second + 32] = data[first + 24:first + 32]  # p_paddr of the 2nd := the 1st's
+    bad = tmp_path / "overlap.elf"
+    bad.write_bytes(bytes(data))
+    r = run_hypervisor(build, [f"{bad} name=overlap nonce={nonce}",
+                               module(build, "image", "hello", "hello", nonce)], nonce)
+    expect_refused(r, "overlap", r"overlap", "two PT_LOAD segments at the same address")
+    expect_hello(r, "hello", nonce, "image")
+
+
+@pytest.mark.points(2)
+def test_refuses_a_truncated_image(build, nonce, tmp_path):
+    """A guest image cut short inside its segments is refused with a reason, not read past its end."""
+    data = build.guest_image("hello").read_bytes()
+    first, _ = first_two_loads(data)
+    offset = int.from_bytes(data[first + 8:first + 16], "little")
+    bad = tmp_path / "truncated.elf"
+    bad.write_bytes(data[:offset + 100])
+    r = run_hypervisor(build, [f"{bad} name=truncated nonce={nonce}",
+                               module(build, "image", "hello", "hello", nonce)], nonce)
+    expect_refused(r, "truncated", r"outside the file|truncated", "an image cut short inside a segment")
+    expect_hello(r, "hello", nonce, "image")
