@@ -123,7 +123,7 @@ bochs-dbg: $(KERNEL)
 
 demo: deps
 	@$(MAKE) --no-print-directory SOL=all all
-	@$(PYTHON) scripts/demo --build build/sol-$(subst $(space),-,$(LAB_NUMBERS))
+	@$(PYTHON) scripts/demo --build build/sol-$(subst $(space),-,$(strip $(LAB_NUMBERS)))
 
 .PHONY: qemu qemu-gdb gdb bochs bochs-dbg demo
 
