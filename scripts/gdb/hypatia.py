@@ -499,8 +499,13 @@ class ControlBlock(HypatiaCommand):
             return
         state_type = gdb.lookup_type(BACKEND_STATE[self.backend]).pointer()
         for vcpu in vcpus:
+            state = vcpu["backend"].cast(state_type).dereference()
             print(f"{describe_domain(vcpu['domain'])}: {self.what}")
-            print(vcpu["backend"].cast(state_type).dereference())
+            print(state)
+            self.decode(state)
+
+    def decode(self, state):
+        """Print the control block's fields, where its layout is documented."""
 
 
 class Vmcb(ControlBlock):
@@ -514,6 +519,39 @@ EXITINFO1/2, event injection) and the state-save area (the guest's segment
 registers, CR0/3/4, EFER, RIP, RSP, RAX). VMRUN loads the guest from it;
 #VMEXIT writes the guest back and the reason into EXITCODE."""
     name, backend, what = "hv-vmcb", "svm", "the SVM backend state and its VMCB"
+
+    # (offset, name, what it means) — APM Vol. 2, Tables B-1 and B-2.
+    FIELDS = (
+        (0x00c, "intercept misc1", "INTR, NMI, VINTR, CPUID, HLT, IOIO, MSR, SHUTDOWN ... (u32)"),
+        (0x010, "intercept misc2", "VMRUN, VMMCALL, VMLOAD, ... (u32)"),
+        (0x058, "asid", "address-space ID (u32)"),
+        (0x060, "vintr", "V_TPR, V_IRQ (bit 8), V_INTR_MASKING (bit 24), vector (39:32)"),
+        (0x068, "interrupt shadow", "bit 0: in an STI/MOV SS shadow"),
+        (0x070, "exitcode", "why the guest last exited (Appendix C)"),
+        (0x078, "exitinfo1", "IOIO: port 31:16, size, direction; MSR: 0 read / 1 write"),
+        (0x080, "exitinfo2", "IOIO: next RIP; NPF: guest-physical address"),
+        (0x088, "exitintinfo", "an event cut short by the exit (valid: bit 31)"),
+        (0x090, "np_enable", "bit 0: nested paging"),
+        (0x0a8, "eventinj", "event to inject at the next VMRUN (valid: bit 31)"),
+        (0x0b0, "n_cr3", "nested page table root (host-physical)"),
+        (0x4d0, "efer", "guest EFER (SVME set: VMRUN requires it)"),
+        (0x548, "cr4", "guest CR4"), (0x550, "cr3", "guest CR3 (guest-physical)"), (0x558, "cr0", "guest CR0"),
+        (0x570, "rflags", "guest RFLAGS"), (0x578, "rip", "guest RIP"), (0x5d8, "rsp", "guest RSP"),
+        (0x5f8, "rax", "guest RAX"),
+    )
+    U32_FIELDS = (0x00c, 0x010, 0x058)
+
+    def decode(self, state):
+        vmcb = u64(state["vmcb"])
+        print(f"  VMCB at 0x{vmcb:x} (host-physical 0x{u64(state['vmcb_pa']):x}):")
+        for offset, field, meaning in self.FIELDS:
+            value = read_u64(vmcb + offset)
+            if offset in self.U32_FIELDS:
+                value &= 0xffffffff
+            print(f"    +0x{offset:03x} {field:<17} 0x{value:016x}  {meaning}")
+        cs = read_u64(vmcb + 0x410)
+        print(f"    +0x410 cs selector 0x{cs & 0xffff:04x} attributes 0x{(cs >> 16) & 0xffff:03x}"
+              f"  (type/S/DPL/P in 7:0, AVL/L/D/G in 11:8)")
 
 
 class Vmcs(ControlBlock):
