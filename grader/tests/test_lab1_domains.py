@@ -207,3 +207,22 @@ def test_refuses_a_truncated_image(build, nonce, tmp_path):
                                module(build, "image", "hello", "hello", nonce)], nonce)
     expect_refused(r, "truncated", r"outside the file|truncated", "an image cut short inside a segment")
     expect_hello(r, "hello", nonce, "image")
+
+
+@pytest.mark.points(2)
+@pytest.mark.slow
+def test_noncanonical_iret_is_contained(build, nonce):
+    """An IRETQ to a non-canonical RIP must end the guest (or fault in it), never the hypervisor.
+
+    Run in Bochs: QEMU's TCG defers the canonical check to the next instruction
+    fetch (at CPL 3), so there the hypervisor's own IRETQ into the guest never
+    faults; Bochs, like the hardware, faults in the IRETQ itself — at CPL 0.
+    """
+    from gradelib import run_bochs
+    r = run_bochs(build.kernel, f"nonce={nonce}",
+                  modules=[module(build, "image", "crash", "crash", nonce, "how=noncanonical")], timeout=60)
+    r.expect_status("success")
+    r.reject(r"^\[hv\] PANIC", "a hypervisor panic")
+    end = domain_end(r, "crash")
+    if not end or end == ("exited", 0x10):
+        r.fail(f"the guest that IRETQs to a non-canonical RIP must crash or take a #GP; it: {end}")

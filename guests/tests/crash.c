@@ -10,7 +10,11 @@
  *   `GUEST EXCEPTION: vector=6 (#UD)` and exits with 0x12;
  * - badcall (pv only): hypercalls with garbage numbers and pointers, each
  *   refused with an error; then RESULT: PASS;
- * - spin: loop forever with interrupts off; the others must still finish.
+ * - spin: loop forever with interrupts off; the others must still finish;
+ * - noncanonical: IRETQ to a non-canonical RIP (bits 63:47 not all equal).
+ *   The CPU refuses with #GP (SDM Vol. 2A "IRET"); a hypervisor that
+ *   emulates IRETQ must not hand that RIP to its own IRETQ into the guest,
+ *   or the #GP lands in the hypervisor.
  */
 #include "guest.h"
 #include "hypercall.h"
@@ -21,7 +25,7 @@ void guest_main(void)
 	uint64_t nonce = guest_nonce();
 	char how[16];
 	if (!guest_cmdline_get("how", how, sizeof(how)))
-		guest_error("crash needs how=triple|ud|badcall|spin");
+		guest_error("crash needs how=triple|ud|badcall|spin|noncanonical");
 	gprintf("crash: how=%s nonce=%lu\n", how, nonce);
 
 	if (strcmp(how, "triple") == 0) {
@@ -48,10 +52,20 @@ void guest_main(void)
 		gprintf("shared_info(outside memory): %ld\n", hypercall1(HYPERCALL_SHARED_INFO, garbage << 12));
 		gprintf("set_timer(vector 7): %ld\n", hypercall2(HYPERCALL_SET_TIMER, 1000, 7));
 		guest_pass();
+	} else if (strcmp(how, "noncanonical") == 0) {
+		uint64_t bad_rip = 0x8000000000000000ull | (nonce & 0xfffff000);
+		__asm__ volatile("movq %%rsp, %%rax\n\t"
+				 "pushq $0x10\n\t"    /* SS */
+				 "pushq %%rax\n\t"    /* RSP */
+				 "pushq $0x2\n\t"     /* RFLAGS */
+				 "pushq $0x08\n\t"    /* CS */
+				 "pushq %0\n\t"       /* RIP: not canonical */
+				 "iretq" : : "r"(bad_rip) : "rax", "memory");
+		guest_fail("iretq to a non-canonical RIP returned");
 	} else if (strcmp(how, "spin") == 0) {
 		guest_irq_disable();
 		for (volatile uint64_t i = 0;; i++)
 			;
 	}
-	guest_error("unknown how=%s (triple, ud, badcall, spin)", how);
+	guest_error("unknown how=%s (triple, ud, badcall, spin, noncanonical)", how);
 }

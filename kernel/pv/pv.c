@@ -40,10 +40,24 @@ static bool pv_setup(struct vcpu *v)
 	return v->backend != NULL;
 }
 
+/* Canonical: bits 63:47 all equal (SDM Vol. 1 §3.3.7.1). */
+static bool canonical(uint64_t address)
+{
+	return (uint64_t)((int64_t)(address << 16) >> 16) == address;
+}
+
 static void pv_run(struct vcpu *v)
 {
 	struct pv_state *pv = v->backend;
 	struct percpu *cpu = &boot_cpu;
+	/* Our IRETQ into the guest would #GP on a non-canonical RIP or RSP — at
+	 * CPL 0, in the hypervisor. An emulated IRETQ or a bounce through a
+	 * bad IDT entry can set one: the guest dies, not the hypervisor. */
+	if (!canonical(v->regs.rip) || !canonical(v->regs.rsp)) {
+		v->exit = (struct vcpu_exit){.reason = VCPU_EXIT_NONE};
+		domain_crash(v->domain, "cannot resume it: non-canonical RIP or RSP (RSP 0x%lx)", v->regs.rsp);
+		return;
+	}
 	cli(); /* from here until the guest runs, GS base is the guest's */
 	cpu->tss.rsp[0] = (uint64_t)cpu->guest_trap_stack + sizeof(cpu->guest_trap_stack);
 	cpu->current_vcpu = v;
