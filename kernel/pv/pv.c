@@ -53,6 +53,12 @@ static void pv_run(struct vcpu *v)
 	/* Our IRETQ into the guest would #GP on a non-canonical RIP or RSP — at
 	 * CPL 0, in the hypervisor. An emulated IRETQ or a bounce through a
 	 * bad IDT entry can set one: the guest dies, not the hypervisor. */
+	if (!canonical(v->msr.fs_base) || !canonical(v->msr.gs_base)) {
+		/* WRMSR would #GP in the hypervisor: an emulation bug let one through. */
+		v->exit = (struct vcpu_exit){.reason = VCPU_EXIT_NONE};
+		domain_crash(v->domain, "cannot resume it: non-canonical FS or GS base");
+		return;
+	}
 	if (!canonical(v->regs.rip) || !canonical(v->regs.rsp)) {
 		v->exit = (struct vcpu_exit){.reason = VCPU_EXIT_NONE};
 		domain_crash(v->domain, "cannot resume it: non-canonical RIP or RSP (RSP 0x%lx)", v->regs.rsp);
