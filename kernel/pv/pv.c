@@ -50,18 +50,16 @@ static void pv_run(struct vcpu *v)
 {
 	struct pv_state *pv = v->backend;
 	struct percpu *cpu = &boot_cpu;
-	/* Our IRETQ into the guest would #GP on a non-canonical RIP or RSP — at
-	 * CPL 0, in the hypervisor. An emulated IRETQ or a bounce through a
-	 * bad IDT entry can set one: the guest dies, not the hypervisor. */
-	if (!canonical(v->msr.fs_base) || !canonical(v->msr.gs_base)) {
-		/* WRMSR would #GP in the hypervisor: an emulation bug let one through. */
+	/* Our IRETQ into the guest would #GP on a non-canonical RIP or RSP, and
+	 * WRMSR on a non-canonical base — at CPL 0, in the hypervisor. An
+	 * emulated IRETQ, a bounce through a bad IDT entry or an emulation bug
+	 * can produce one: the guest dies, not the hypervisor. */
+	const char *problem = !canonical(v->regs.rip) || !canonical(v->regs.rsp) ? "non-canonical RIP or RSP"
+			      : !canonical(v->msr.fs_base) || !canonical(v->msr.gs_base) ? "non-canonical FS or GS base"
+											: NULL;
+	if (problem) {
 		v->exit = (struct vcpu_exit){.reason = VCPU_EXIT_NONE};
-		domain_crash(v->domain, "cannot resume it: non-canonical FS or GS base");
-		return;
-	}
-	if (!canonical(v->regs.rip) || !canonical(v->regs.rsp)) {
-		v->exit = (struct vcpu_exit){.reason = VCPU_EXIT_NONE};
-		domain_crash(v->domain, "cannot resume it: non-canonical RIP or RSP (RSP 0x%lx)", v->regs.rsp);
+		domain_crash(v->domain, "cannot resume it: %s (RSP 0x%lx)", problem, v->regs.rsp);
 		return;
 	}
 	cli(); /* from here until the guest runs, GS base is the guest's */
