@@ -8,6 +8,7 @@
  * number to the host frame that backs it.
  */
 #include "console.h"
+#include "cpu.h"
 #include "domain.h"
 #include "image.h"
 #include "mm.h"
@@ -15,6 +16,7 @@
 #include "string.h"
 #include "svm.h"
 #include "vcpu.h"
+#include "vmx.h"
 
 #define DEFAULT_MEMORY (16ull << 20)
 #define MAX_MEMORY (64ull << 20)
@@ -186,8 +188,8 @@ struct domain *domain_create(const void *image, size_t size, const char *options
 	const char *problem = parse_config(options, &cfg);
 	if (!problem)
 		problem = image_check(image, size, cfg.memory, &info);
-	if (!problem && cfg.paging == PAGING_NESTED && !svm_enable())
-		problem = "mode=nested needs AMD SVM with nested paging (Intel VMX: the vmx backend, lab 3)";
+	if (!problem && cfg.paging == PAGING_NESTED && !(svm_enable() || vmx_enable()))
+		problem = "mode=nested needs AMD SVM with nested paging or Intel VMX with EPT";
 	if (problem) {
 		kprintf("[hv] domain '%s' refused: %s\n", cfg.name, problem);
 		return NULL;
@@ -209,7 +211,7 @@ struct domain *domain_create(const void *image, size_t size, const char *options
 	uint64_t cmdline_gpa = d->memory_bytes - PAGE_SIZE;
 	if (!allocate_memory(d) || !image_load(d, image) ||
 	    !domain_write(d, cmdline_gpa, cfg.guest_cmdline, strlen(cfg.guest_cmdline) + 1) ||
-	    !(d->vcpu = vcpu_create(d, d->paging == PAGING_NESTED ? &svm_vcpu_ops : &pv_vcpu_ops))) {
+	    !(d->vcpu = vcpu_create(d, d->paging != PAGING_NESTED ? &pv_vcpu_ops : cpu.vmx && cpu.ept && !cpu.svm ? &vmx_vcpu_ops : &svm_vcpu_ops))) {
 		kprintf("[hv] domain '%s' refused: out of memory\n", cfg.name);
 		domain_destroy(d);
 		return NULL;
@@ -220,7 +222,7 @@ struct domain *domain_create(const void *image, size_t size, const char *options
 	d->vcpu->regs.rflags = 0x2;
 	if (d->paging != PAGING_DIRECT)
 		d->vcpu->cr3 = shadow_build_initial_tables(d);
-	if (d->paging == PAGING_NESTED)
+	if (d->vcpu->ops == &svm_vcpu_ops) /* vmx loads CR3 from the vcpu at every entry */
 		svm_load_guest_cr3(d->vcpu);
 	next_domain_id++;
 	kprintf("[hv] d%u '%s' created: %lu KiB, mode %s%s, entry 0x%lx, cmdline \"%s\"\n", d->id, d->name,

@@ -106,6 +106,11 @@ static inline uint64_t rdtsc(void)
 	__asm__ volatile("rdtsc" : "=a"(lo), "=d"(hi));
 	return ((uint64_t)hi << 32) | lo;
 }
+/** True if @p address is canonical: bits 63:47 all equal (SDM Vol. 1 §3.3.7.1). */
+static inline bool is_canonical(uint64_t address)
+{
+	return (uint64_t)((int64_t)(address << 16) >> 16) == address;
+}
 /** Flush the TLB entry for one virtual address. */
 static inline void invlpg(vaddr_t va) { __asm__ volatile("invlpg (%0)" : : "r"(va) : "memory"); }
 /** Enable maskable interrupts. */

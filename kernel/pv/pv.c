@@ -40,12 +40,6 @@ static bool pv_setup(struct vcpu *v)
 	return v->backend != NULL;
 }
 
-/* Canonical: bits 63:47 all equal (SDM Vol. 1 §3.3.7.1). */
-static bool canonical(uint64_t address)
-{
-	return (uint64_t)((int64_t)(address << 16) >> 16) == address;
-}
-
 static void pv_run(struct vcpu *v)
 {
 	struct pv_state *pv = v->backend;
@@ -54,8 +48,8 @@ static void pv_run(struct vcpu *v)
 	 * WRMSR on a non-canonical base — at CPL 0, in the hypervisor. An
 	 * emulated IRETQ, a bounce through a bad IDT entry or an emulation bug
 	 * can produce one: the guest dies, not the hypervisor. */
-	const char *problem = !canonical(v->regs.rip) || !canonical(v->regs.rsp) ? "non-canonical RIP or RSP"
-			      : !canonical(v->msr.fs_base) || !canonical(v->msr.gs_base) ? "non-canonical FS or GS base"
+	const char *problem = !is_canonical(v->regs.rip) || !is_canonical(v->regs.rsp) ? "non-canonical RIP or RSP"
+			      : !is_canonical(v->msr.fs_base) || !is_canonical(v->msr.gs_base) ? "non-canonical FS or GS base"
 											: NULL;
 	if (problem) {
 		v->exit = (struct vcpu_exit){.reason = VCPU_EXIT_NONE};

@@ -128,13 +128,6 @@ enum emulation_result pv_emulate_store_descriptor(struct vcpu *v, const struct i
 	}
 }
 
-/* Canonical: bits 63:47 all equal (SDM Vol. 1 §3.3.7.1). WRMSR of a
- * non-canonical base is #GP. */
-static bool canonical(uint64_t a)
-{
-	return (uint64_t)((int64_t)(a << 16) >> 16) == a;
-}
-
 static uint64_t *msr_slot(struct vcpu *v, uint32_t msr)
 {
 	switch (msr) {
@@ -162,7 +155,7 @@ enum emulation_result pv_emulate_msr(struct vcpu *v, const struct insn *insn)
 		} else {
 			bool is_base = msr == MSR_FS_BASE || msr == MSR_GS_BASE || msr == MSR_KERNEL_GS_BASE ||
 				       msr == 0xc0000082 || msr == 0xc0000083;
-			if (is_base && !canonical(value))
+			if (is_base && !is_canonical(value))
 				return general_protection(v);
 			*slot = value;
 		}

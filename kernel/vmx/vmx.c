@@ -1,0 +1,553 @@
+/*
+ * vmx.c — the Intel VMX backend: guests run unmodified at CPL 0 (lab 3).
+ * The twin of kernel/svm/svm.c, section by section.
+ *
+ * The processor runs the guest from a VMCS (SDM Vol. 3C ch. 24-28) until one
+ * of the events we asked for happens, then loads the host state the VMCS
+ * names and continues at its host RIP (vmx_exit in vmx_entry.S) with the
+ * reason in VMCS_EXIT_REASON. This file turns the VMCS into the common vCPU
+ * interface: registers in, a struct vcpu_exit out. Everything the exit
+ * *means* is handled once, in kernel/virt/.
+ *
+ * Where SVM has a structure in memory, VMX has VMREAD/VMWRITE: every field
+ * below is reached through its encoding (vmx.h). Where SVM takes the
+ * hypervisor's word for what it may intercept, VMX makes it ask: each
+ * control field has a capability MSR saying which bits may be 0 and which
+ * may be 1 (SDM Vol. 3D Appendix A). VMX runs in Bochs (DESIGN §2); QEMU's
+ * TCG has no VMX, and nothing here runs unless CPUID says VMX.
+ */
+#include "console.h"
+#include "cpu.h"
+#include "domain.h"
+#include "gdt.h"
+#include "memlayout.h"
+#include "mm.h"
+#include "panic.h"
+#include "string.h"
+#include "trap.h"
+#include "vcpu.h"
+#include "vmx_internal.h"
+#include "x86.h"
+
+/* Capability MSRs (SDM Vol. 3D Appendix A). */
+#define MSR_IA32_VMX_BASIC 0x480
+#define MSR_IA32_VMX_PINBASED_CTLS 0x481
+#define MSR_IA32_VMX_EXIT_CTLS 0x483
+#define MSR_IA32_VMX_ENTRY_CTLS 0x484
+#define MSR_IA32_VMX_CR0_FIXED0 0x486
+#define MSR_IA32_VMX_CR0_FIXED1 0x487
+#define MSR_IA32_VMX_CR4_FIXED0 0x488
+#define MSR_IA32_VMX_CR4_FIXED1 0x489
+#define MSR_IA32_VMX_EPT_VPID_CAP 0x48c
+#define MSR_IA32_VMX_TRUE_PINBASED_CTLS 0x48d /* the TRUE_* four: only if BASIC bit 55 */
+#define MSR_IA32_VMX_TRUE_PROCBASED_CTLS 0x48e
+#define MSR_IA32_VMX_TRUE_EXIT_CTLS 0x48f
+#define MSR_IA32_VMX_TRUE_ENTRY_CTLS 0x490
+#define MSR_IA32_VMX_VMFUNC 0x491
+#define FEATURE_CONTROL_LOCK (1u << 0)
+#define FEATURE_CONTROL_VMX_OUTSIDE_SMX (1u << 2)
+#define CR4_VMXE (1ul << 13)
+#define MSR_SYSENTER_CS 0x174
+#define MSR_SYSENTER_ESP 0x175
+#define MSR_SYSENTER_EIP 0x176
+
+/* EPT entries (SDM Vol. 3C §29.3.2): R, W, X in bits 0-2; in a leaf, the
+ * memory type in bits 5:3. Not x86 PTE bits: an x86 PTE with P=1, W=1,
+ * U=1 (0x7) happens to read as RWX here, but its PWT/PCD bits would land
+ * in the memory type — so EPT gets its own tables. */
+#define EPT_RWX 0x7ull
+#define EPT_MEMORY_TYPE_WB (6ull << 3)
+#define EPT_ADDRESS_MASK 0x000ffffffffff000ull
+#define EPTP_WALK_LENGTH_4 (3ull << 3) /* page-walk length minus one */
+#define EPTP_MEMORY_TYPE_WB 6ull
+
+/* Shared by every VMX guest: the VMXON region, I/O bitmaps intercepting
+ * every port, the MSR bitmap, and the controls as the CPU allows them. */
+static paddr_t vmxon_pa, io_bitmap_pa, msr_bitmap_pa, current_vmcs_pa;
+static uint32_t vmcs_revision, pin_controls, proc_controls, proc2_controls, exit_controls, entry_controls;
+static uint64_t cr0_fixed0, cr0_fixed1, cr4_fixed0, cr4_fixed1;
+static bool invept_all_contexts;
+
+/* The MSRs SVM's VMLOAD/VMSAVE switch and VMX does not (vmx_internal.h). */
+static const uint32_t switched_msrs[VMX_SWITCHED_MSRS] = {0xc0000081 /* STAR */, 0xc0000082 /* LSTAR */,
+							  0xc0000083 /* CSTAR */, 0xc0000084 /* SFMASK */,
+							  MSR_KERNEL_GS_BASE};
+
+int vmx_enter(struct vcpu_regs *regs, int launched);
+
+static inline void write_cr0(uint64_t v) { __asm__ volatile("mov %0, %%cr0" : : "r"(v) : "memory"); }
+static inline void write_cr2(uint64_t v) { __asm__ volatile("mov %0, %%cr2" : : "r"(v) : "memory"); }
+
+void vmwrite(uint64_t field, uint64_t value)
+{
+	bool failed;
+	__asm__ volatile("vmwrite %2, %1; setna %0" : "=q"(failed) : "r"(field), "rm"(value) : "cc", "memory");
+	if (failed)
+		panic("vmx: VMWRITE of field 0x%lx failed (error %lu)", field, vmread(VMCS_INSTRUCTION_ERROR));
+}
+
+/* VMCLEAR flushes a VMCS to memory and makes it "clear" (launch state:
+ * the next entry is VMLAUNCH); VMPTRLD makes it the current one, the VMCS
+ * VMREAD/VMWRITE/VMLAUNCH work on (SDM Vol. 3C §24.1). */
+static bool vmcs_clear(paddr_t pa)
+{
+	bool failed;
+	__asm__ volatile("vmclear %1; setna %0" : "=q"(failed) : "m"(pa) : "cc", "memory");
+	if (current_vmcs_pa == pa)
+		current_vmcs_pa = 0;
+	return !failed;
+}
+
+static bool vmcs_load(paddr_t pa)
+{
+	bool failed = false;
+	if (current_vmcs_pa != pa)
+		__asm__ volatile("vmptrld %1; setna %0" : "=q"(failed) : "m"(pa) : "cc", "memory");
+	if (!failed)
+		current_vmcs_pa = pa;
+	return !failed;
+}
+
+/* An exit handler that stepped RIP past the instruction (HLT, OUT, ...)
+ * completed it: an STI or MOV SS shadow it was in has ended too. */
+static void end_interrupt_shadow_if_stepped(struct vcpu *v, struct vmx_state *s)
+{
+	if (v->regs.rip != s->exit_rip)
+		vmwrite(VMCS_GUEST_INTERRUPTIBILITY, 0);
+}
+
+/* MSR bitmap (SDM Vol. 3C §25.6.9): one 4 KiB page, four 1 KiB bitmaps —
+ * reads of MSRs 0-0x1fff, reads of 0xc0000000-0xc0001fff, then the same two
+ * for writes. An MSR outside both ranges always exits. */
+static void intercept_msr(uint8_t *bitmap, uint32_t msr)
+{
+	unsigned base = msr >= 0xc0000000 ? 0x400 : 0;
+	unsigned bit = msr & 0x1fff;
+	bitmap[base + bit / 8] |= 1u << (bit % 8);
+	bitmap[0x800 + base + bit / 8] |= 1u << (bit % 8);
+}
+
+/* A control field as the CPU allows it (SDM Vol. 3D §A.3-A.5): the MSR's
+ * low half holds the bits that must be 1, its high half the bits that may
+ * be 1. False if a bit of @want may not be 1. */
+static bool adjust_controls(uint32_t msr, uint32_t want, uint32_t *out)
+{
+	uint64_t allowed = rdmsr(msr);
+	*out = (want | (uint32_t)allowed) & (uint32_t)(allowed >> 32);
+	return (*out & want) == want;
+}
+
+static bool vmx_capabilities(void)
+{
+	uint64_t basic = rdmsr(MSR_IA32_VMX_BASIC);
+	bool true_msrs = basic >> 55 & 1; /* the TRUE_* MSRs let default-1 bits be 0 */
+	vmcs_revision = basic & 0x7fffffff;
+	const char *missing = NULL;
+	if (!adjust_controls(true_msrs ? MSR_IA32_VMX_TRUE_PINBASED_CTLS : MSR_IA32_VMX_PINBASED_CTLS,
+			     PIN_EXTERNAL_INTERRUPT_EXITING | PIN_NMI_EXITING, &pin_controls))
+		missing = "external-interrupt/NMI exiting";
+	else if (!adjust_controls(true_msrs ? MSR_IA32_VMX_TRUE_PROCBASED_CTLS : MSR_IA32_VMX_PROCBASED_CTLS,
+				  PROC_USE_TSC_OFFSETTING | PROC_HLT_EXITING | PROC_USE_IO_BITMAPS |
+					  PROC_USE_MSR_BITMAPS | PROC_ACTIVATE_SECONDARY,
+				  &proc_controls))
+		missing = "HLT exiting, I/O or MSR bitmaps";
+	else if (!adjust_controls(MSR_IA32_VMX_PROCBASED_CTLS2, PROC2_ENABLE_EPT, &proc2_controls))
+		missing = "EPT";
+	else if (!adjust_controls(true_msrs ? MSR_IA32_VMX_TRUE_EXIT_CTLS : MSR_IA32_VMX_EXIT_CTLS,
+				  EXIT_HOST_ADDRESS_SPACE_SIZE | EXIT_SAVE_EFER | EXIT_LOAD_EFER, &exit_controls))
+		missing = "a 64-bit host or EFER switching on VM exit";
+	else if (!adjust_controls(true_msrs ? MSR_IA32_VMX_TRUE_ENTRY_CTLS : MSR_IA32_VMX_ENTRY_CTLS,
+				  ENTRY_IA32E_MODE_GUEST | ENTRY_LOAD_EFER, &entry_controls))
+		missing = "64-bit guests or EFER loading on VM entry";
+	uint64_t ept_caps = rdmsr(MSR_IA32_VMX_EPT_VPID_CAP);
+	if (!missing && (!(ept_caps & (1u << 6)) || !(ept_caps & (1u << 14))))
+		missing = "4-level EPT with write-back tables";
+	if (missing) {
+		kprintf("[hv] vmx: this CPU's VMX lacks %s\n", missing);
+		return false;
+	}
+	invept_all_contexts = (ept_caps & (1ull << 20)) && (ept_caps & (1ull << 26));
+	/* CR3 exiting is default-1 without the TRUE MSRs: allow any CR3. */
+	proc_controls &= ~(true_msrs ? PROC_CR3_LOAD_EXITING | PROC_CR3_STORE_EXITING : 0);
+	cr0_fixed0 = rdmsr(MSR_IA32_VMX_CR0_FIXED0);
+	cr0_fixed1 = rdmsr(MSR_IA32_VMX_CR0_FIXED1);
+	cr4_fixed0 = rdmsr(MSR_IA32_VMX_CR4_FIXED0);
+	cr4_fixed1 = rdmsr(MSR_IA32_VMX_CR4_FIXED1);
+	return true;
+}
+
+bool vmx_enable(void)
+{
+	if (!cpu.vmx || !cpu.ept) {
+		kprintf("[hv] vmx: this CPU has %s; the vmx backend needs VMX with EPT\n",
+			cpu.vmx ? "VMX without EPT" : "no VMX");
+		return false;
+	}
+	if (vmxon_pa)
+		return true;
+	/* IA32_FEATURE_CONTROL (SDM Vol. 3C §24.7): once the firmware locks it,
+	 * VMXON outside SMX works only if it left bit 2 set; unlocked, we set
+	 * and lock it ourselves. */
+	uint64_t feature_control = rdmsr(MSR_IA32_FEATURE_CONTROL);
+	if (feature_control & FEATURE_CONTROL_LOCK) {
+		if (!(feature_control & FEATURE_CONTROL_VMX_OUTSIDE_SMX)) {
+			kprintf("[hv] vmx: disabled by the firmware (IA32_FEATURE_CONTROL locked)\n");
+			return false;
+		}
+	} else {
+		wrmsr(MSR_IA32_FEATURE_CONTROL,
+		      feature_control | FEATURE_CONTROL_LOCK | FEATURE_CONTROL_VMX_OUTSIDE_SMX);
+	}
+	if (!vmx_capabilities())
+		return false;
+	/* In VMX operation CR0 and CR4 must keep the bits FIXED0 sets and may
+	 * only have the bits FIXED1 allows (SDM Vol. 3C §24.8): NE, and VMXE. */
+	write_cr0((read_cr0() | cr0_fixed0) & cr0_fixed1);
+	write_cr4((read_cr4() | CR4_VMXE | cr4_fixed0) & cr4_fixed1);
+
+	vmxon_pa = frame_alloc();
+	io_bitmap_pa = frame_alloc_contiguous(2);
+	msr_bitmap_pa = frame_alloc();
+	if (!vmxon_pa || !io_bitmap_pa || !msr_bitmap_pa)
+		panic("vmx: out of memory at boot");
+	*(uint32_t *)phys_to_virt(vmxon_pa) = vmcs_revision;
+	bool failed;
+	__asm__ volatile("vmxon %1; setna %0" : "=q"(failed) : "m"(vmxon_pa) : "cc", "memory");
+	if (failed) {
+		kprintf("[hv] vmx: VMXON failed\n");
+		frame_free(vmxon_pa);
+		vmxon_pa = 0;
+		return false;
+	}
+	memset(phys_to_virt(io_bitmap_pa), 0xff, 2 * PAGE_SIZE);
+	uint8_t *msr_bitmap = phys_to_virt(msr_bitmap_pa);
+	const uint32_t intercepted[] = {0x10 /* TSC */, 0x1b /* APIC base */, MSR_EFER,
+					MSR_IA32_FEATURE_CONTROL};
+	for (size_t i = 0; i < ARRAY_SIZE(intercepted); i++)
+		intercept_msr(msr_bitmap, intercepted[i]);
+	for (uint32_t msr = MSR_IA32_VMX_BASIC; msr <= MSR_IA32_VMX_VMFUNC; msr++)
+		intercept_msr(msr_bitmap, msr); /* the guest sees no VMX */
+	kprintf("[hv] vmx: enabled (VMXON region at 0x%lx, VMCS revision %u)\n", vmxon_pa, vmcs_revision);
+	return true;
+}
+
+/* --- EPT: the guest-physical map in Intel's format ----------------------------------- */
+
+/* Map one 4 KiB guest-physical page in the EPT rooted at @root. */
+static bool ept_map(paddr_t root, uint64_t gpa, paddr_t hpa)
+{
+	uint64_t *table = phys_to_virt(root);
+	for (int shift = 39; shift > 12; shift -= 9) {
+		uint64_t *entry = &table[(gpa >> shift) & 511];
+		if (!(*entry & EPT_RWX)) {
+			paddr_t next = frame_alloc();
+			if (!next)
+				return false;
+			*entry = next | EPT_RWX;
+		}
+		table = phys_to_virt(*entry & EPT_ADDRESS_MASK);
+	}
+	table[(gpa >> 12) & 511] = hpa | EPT_RWX | EPT_MEMORY_TYPE_WB;
+	return true;
+}
+
+static void ept_free(paddr_t table_pa, int level)
+{
+	uint64_t *table = phys_to_virt(table_pa);
+	for (int i = 0; level > 1 && i < 512; i++)
+		if (table[i] & EPT_RWX)
+			ept_free(table[i] & EPT_ADDRESS_MASK, level - 1);
+	frame_free(table_pa);
+}
+
+/* The EPT from the domain's p2m: every guest frame, read/write/execute,
+ * write-back (the guest's own page tables decide what page 0 is). */
+static paddr_t ept_build(struct domain *d)
+{
+	paddr_t root = frame_alloc();
+	for (uint64_t gfn = 0; root && gfn < d->page_count; gfn++) {
+		if (!ept_map(root, gfn * PAGE_SIZE, d->p2m[gfn])) {
+			ept_free(root, 4);
+			return 0;
+		}
+	}
+	return root;
+}
+
+/* --- the VMCS ------------------------------------------------------------------------- */
+
+/* The host state a VM exit loads (SDM Vol. 3C §25.5, §28.5): this CPU's
+ * segments, descriptor tables, TSS and control registers as they are now. */
+static void write_host_state(void)
+{
+	struct PACKED {
+		uint16_t limit;
+		uint64_t base;
+	} gdtr, idtr;
+	uint16_t tr;
+	__asm__ volatile("sgdt %0; sidt %1; str %2" : "=m"(gdtr), "=m"(idtr), "=r"(tr));
+	const uint8_t *tss_descriptor = (const uint8_t *)gdtr.base + tr;
+	uint64_t tr_base = *(const uint16_t *)(tss_descriptor + 2) | (uint64_t)tss_descriptor[4] << 16 |
+			   (uint64_t)tss_descriptor[7] << 24 | (uint64_t)*(const uint32_t *)(tss_descriptor + 8) << 32;
+	vmwrite(VMCS_HOST_ES_SELECTOR + 2, GDT_KERNEL_CS);
+	vmwrite(VMCS_HOST_ES_SELECTOR + 4, GDT_KERNEL_DS); /* SS */
+	vmwrite(VMCS_HOST_ES_SELECTOR, GDT_KERNEL_DS);
+	vmwrite(VMCS_HOST_ES_SELECTOR + 6, GDT_KERNEL_DS); /* DS */
+	vmwrite(VMCS_HOST_ES_SELECTOR + 8, 0);             /* FS: its base is what counts */
+	vmwrite(VMCS_HOST_ES_SELECTOR + 10, 0);            /* GS */
+	vmwrite(VMCS_HOST_ES_SELECTOR + 12, tr);           /* TR */
+	vmwrite(VMCS_HOST_CR0, read_cr0());
+	vmwrite(VMCS_HOST_CR4, read_cr4());
+	vmwrite(VMCS_HOST_FS_BASE, rdmsr(MSR_FS_BASE));
+	vmwrite(VMCS_HOST_GS_BASE, rdmsr(MSR_GS_BASE));
+	vmwrite(VMCS_HOST_TR_BASE, tr_base);
+	vmwrite(VMCS_HOST_GDTR_BASE, gdtr.base);
+	vmwrite(VMCS_HOST_IDTR_BASE, idtr.base);
+	vmwrite(VMCS_HOST_SYSENTER_CS, rdmsr(MSR_SYSENTER_CS));
+	vmwrite(VMCS_HOST_SYSENTER_ESP, rdmsr(MSR_SYSENTER_ESP));
+	vmwrite(VMCS_HOST_SYSENTER_EIP, rdmsr(MSR_SYSENTER_EIP));
+	vmwrite(VMCS_HOST_EFER, rdmsr(MSR_EFER));
+}
+
+static bool vmx_setup(struct vcpu *v)
+{
+	struct domain *d = v->domain;
+	struct vmx_state *s = kzalloc(sizeof(*s));
+	if (!s || !vmx_enable())
+		return false;
+	v->backend = s;
+	s->vmcs_pa = frame_alloc();
+	s->guest_msrs_pa = frame_alloc(); /* guest MSRs, then the host's at +2048 */
+	s->ept_root_pa = ept_build(d);
+	if (!s->vmcs_pa || !s->guest_msrs_pa || !s->ept_root_pa)
+		return false;
+	*(uint32_t *)phys_to_virt(s->vmcs_pa) = vmcs_revision;
+	if (!vmcs_clear(s->vmcs_pa) || !vmcs_load(s->vmcs_pa)) {
+		kprintf("[hv] vmx: VMCLEAR/VMPTRLD of a new VMCS failed\n");
+		return false;
+	}
+	struct vmx_msr_entry *msrs = phys_to_virt(s->guest_msrs_pa);
+	for (unsigned i = 0; i < VMX_SWITCHED_MSRS; i++)
+		msrs[i].index = msrs[VMX_SWITCHED_MSRS + i].index = switched_msrs[i];
+
+	vmwrite(VMCS_PIN_CONTROLS, pin_controls);
+	vmwrite(VMCS_PROC_CONTROLS, proc_controls);
+	vmwrite(VMCS_SECONDARY_CONTROLS, proc2_controls);
+	vmwrite(VMCS_EXIT_CONTROLS, exit_controls);
+	vmwrite(VMCS_ENTRY_CONTROLS, entry_controls);
+	vmwrite(VMCS_EXCEPTION_BITMAP, 0); /* the guest's IDT takes its own exceptions */
+	vmwrite(VMCS_CR3_TARGET_COUNT, 0);
+	vmwrite(VMCS_IO_BITMAP_A, io_bitmap_pa);
+	vmwrite(VMCS_IO_BITMAP_B, io_bitmap_pa + PAGE_SIZE);
+	vmwrite(VMCS_MSR_BITMAP, msr_bitmap_pa);
+	vmwrite(VMCS_TSC_OFFSET, 0);
+	vmwrite(VMCS_ENTRY_MSR_LOAD_ADDR, s->guest_msrs_pa);
+	vmwrite(VMCS_ENTRY_MSR_LOAD_COUNT, VMX_SWITCHED_MSRS);
+	vmwrite(VMCS_EXIT_MSR_STORE_ADDR, s->guest_msrs_pa);
+	vmwrite(VMCS_EXIT_MSR_STORE_COUNT, VMX_SWITCHED_MSRS);
+	vmwrite(VMCS_EXIT_MSR_LOAD_ADDR, s->guest_msrs_pa + VMX_SWITCHED_MSRS * sizeof(*msrs));
+	vmwrite(VMCS_EXIT_MSR_LOAD_COUNT, VMX_SWITCHED_MSRS);
+	vmwrite(VMCS_EPT_POINTER, s->ept_root_pa | EPTP_WALK_LENGTH_4 | EPTP_MEMORY_TYPE_WB);
+	/* The CR0/CR4 bits VMX fixes belong to the host: the guest reads its
+	 * own idea of them from the read shadows (SDM Vol. 3C §25.6.6). */
+	s->cr0_fixed = cr0_fixed0;
+	s->cr4_fixed = cr4_fixed0;
+	s->cr0_mask = cr0_fixed0 | ~cr0_fixed1;
+	s->cr4_mask = cr4_fixed0 | ~cr4_fixed1;
+	vmwrite(VMCS_CR0_MASK, s->cr0_mask);
+	vmwrite(VMCS_CR4_MASK, s->cr4_mask);
+	vmwrite(VMCS_CR0_READ_SHADOW, v->cr0);
+	vmwrite(VMCS_CR4_READ_SHADOW, v->cr4);
+	write_host_state();
+	if (invept_all_contexts) { /* a recycled EPT root must not find old translations */
+		struct {
+			uint64_t eptp, reserved;
+		} descriptor = {0, 0};
+		__asm__ volatile("invept %0, %1" : : "m"(descriptor), "r"(2ull) : "cc", "memory");
+	}
+	vmx_init_guest_state(v, s);
+	return true;
+}
+
+static void vmx_teardown(struct vcpu *v)
+{
+	struct vmx_state *s = v->backend;
+	if (s) {
+		if (s->vmcs_pa) {
+			vmcs_clear(s->vmcs_pa);
+			frame_free(s->vmcs_pa);
+		}
+		if (s->guest_msrs_pa)
+			frame_free(s->guest_msrs_pa);
+		if (s->ept_root_pa)
+			ept_free(s->ept_root_pa, 4);
+		kfree(s);
+	}
+	v->backend = NULL;
+}
+
+/* The MSRs the MSR bitmap sends here, and every MSR outside its ranges.
+ * The guest must not learn about VMX (the VMX MSRs and
+ * IA32_FEATURE_CONTROL do not exist for it) nor reach the host (a TSC
+ * write becomes an offset). Returns false if #GP was injected. */
+bool vmx_emulate_msr(struct vcpu *v, struct vmx_state *s, bool write)
+{
+	(void)s;
+	uint32_t msr = (uint32_t)v->regs.rcx;
+	uint64_t value = (v->regs.rdx << 32) | (uint32_t)v->regs.rax;
+	switch (msr) {
+	case MSR_EFER:
+		if (write) {
+			uint64_t changeable = EFER_SCE | (cpu.nx ? EFER_NXE : 0);
+			if ((value & ~changeable) != (v->efer & ~changeable))
+				goto fault;
+			vmwrite(VMCS_GUEST_EFER, value);
+			v->efer = value;
+		}
+		value = vmread(VMCS_GUEST_EFER);
+		break;
+	case 0x10: /* IA32_TIME_STAMP_COUNTER */
+		if (write)
+			vmwrite(VMCS_TSC_OFFSET, value - rdtsc());
+		value = rdtsc() + vmread(VMCS_TSC_OFFSET);
+		break;
+	case 0x1b: /* IA32_APIC_BASE: the guest's view only */
+		if (write)
+			v->msr.apic_base = value;
+		value = v->msr.apic_base;
+		break;
+	default: /* the VMX MSRs, IA32_FEATURE_CONTROL, MSRs outside the bitmap */
+		goto fault;
+	}
+	if (!write) {
+		v->regs.rax = (uint32_t)value;
+		v->regs.rdx = value >> 32;
+	}
+	return true;
+fault:
+	vmx_inject_exception(v, VEC_GP, true, 0);
+	return false;
+}
+
+/* An event that was being delivered when the exit happened must not be
+ * lost (SDM Vol. 3C §28.2.4): queue it again, with its error code and, for
+ * software events, its instruction length. Only the valid bit makes it real. */
+static void requeue_interrupted_event(void)
+{
+	uint32_t info = (uint32_t)vmread(VMCS_IDT_VECTORING_INFO);
+	if (!(info & EVENT_VALID))
+		return;
+	vmwrite(VMCS_ENTRY_INTR_INFO, info & ~(1u << 12)); /* bit 12 is not defined for entry */
+	if (info & EVENT_ERROR_VALID)
+		vmwrite(VMCS_ENTRY_EXCEPTION_ERROR, vmread(VMCS_IDT_VECTORING_ERROR));
+	if ((info & EVENT_TYPE_MASK) >= EVENT_TYPE_SOFT_INTR)
+		vmwrite(VMCS_ENTRY_INSTRUCTION_LEN, vmread(VMCS_EXIT_INSTRUCTION_LEN));
+}
+
+static void vmx_run(struct vcpu *v)
+{
+	struct vmx_state *s = v->backend;
+	if (!vmcs_load(s->vmcs_pa)) {
+		domain_crash(v->domain, "VMPTRLD of its VMCS failed");
+		v->exit = (struct vcpu_exit){.reason = VCPU_EXIT_NONE};
+		return;
+	}
+	end_interrupt_shadow_if_stepped(v, s);
+	vmwrite(VMCS_GUEST_RSP, v->regs.rsp);
+	vmwrite(VMCS_GUEST_RIP, v->regs.rip);
+	vmwrite(VMCS_GUEST_RFLAGS, v->regs.rflags);
+	vmwrite(VMCS_GUEST_CR3, v->cr3);
+	vmwrite(VMCS_HOST_CR3, read_cr3());
+	struct vmx_msr_entry *host_msrs = (struct vmx_msr_entry *)phys_to_virt(s->guest_msrs_pa) + VMX_SWITCHED_MSRS;
+	for (unsigned i = 0; i < VMX_SWITCHED_MSRS; i++)
+		host_msrs[i].value = rdmsr(switched_msrs[i]);
+
+	/* Interrupts off from here to after the exit: a physical interrupt
+	 * during the guest makes it exit (external-interrupt exiting, not
+	 * acknowledged) and waits until the STI below, which runs the
+	 * hypervisor's handler. VMX does not switch CR2: we do. */
+	cli();
+	write_cr2(v->cr2);
+	int failed = vmx_enter(&v->regs, s->launched);
+	v->cr2 = read_cr2();
+	sti(); /* the timer tick that made the guest exit is taken here */
+	__asm__ volatile("nop");
+	cli();
+	if (failed) {
+		/* VMfailValid: the VMCS says why (SDM Vol. 3C §31.4, "VM-Instruction Error Numbers"). */
+		domain_crash(v->domain, "%s failed: VM-instruction error %lu", s->launched ? "VMRESUME" : "VMLAUNCH",
+			     failed == 2 ? vmread(VMCS_INSTRUCTION_ERROR) : 0);
+		v->exit = (struct vcpu_exit){.reason = VCPU_EXIT_NONE};
+		return;
+	}
+	s->launched = true;
+
+	v->regs.rsp = vmread(VMCS_GUEST_RSP);
+	v->regs.rip = vmread(VMCS_GUEST_RIP);
+	v->regs.rflags = vmread(VMCS_GUEST_RFLAGS);
+	s->exit_rip = v->regs.rip;
+	v->cr0 = (vmread(VMCS_GUEST_CR0) & ~s->cr0_mask) | (vmread(VMCS_CR0_READ_SHADOW) & s->cr0_mask);
+	v->cr3 = vmread(VMCS_GUEST_CR3);
+	v->cr4 = (vmread(VMCS_GUEST_CR4) & ~s->cr4_mask) | (vmread(VMCS_CR4_READ_SHADOW) & s->cr4_mask);
+	v->efer = vmread(VMCS_GUEST_EFER);
+	requeue_interrupted_event();
+	vmx_decode_exit(v, s);
+}
+
+void vmx_inject_exception(struct vcpu *v, uint8_t vector, bool has_error, uint32_t error)
+{
+	struct vmx_state *s = v->backend;
+	vmcs_load(s->vmcs_pa);
+	vmwrite(VMCS_ENTRY_INTR_INFO, vector | EVENT_TYPE_EXCEPTION | EVENT_VALID | (has_error ? EVENT_ERROR_VALID : 0));
+	if (has_error)
+		vmwrite(VMCS_ENTRY_EXCEPTION_ERROR, error);
+}
+
+void vmx_close_interrupt_window(struct vmx_state *s)
+{
+	vmwrite(VMCS_PROC_CONTROLS, vmread(VMCS_PROC_CONTROLS) & ~PROC_INTERRUPT_WINDOW_EXITING);
+	s->window_requested = false;
+}
+
+/* Deliver a pending virtual interrupt if the guest can take one now (IF = 1,
+ * no interrupt shadow, no event already queued); otherwise ask the CPU to
+ * exit as soon as it can (interrupt-window exiting: SDM Vol. 3C §26.7.5). */
+static void vmx_deliver_pending(struct vcpu *v)
+{
+	struct vmx_state *s = v->backend;
+	struct domain *d = v->domain;
+	int vector = vpic_pending_vector(d);
+	bool timer = vector < 0 && v->timer_pending;
+	if (vector < 0 && !timer)
+		return;
+	if (!vmcs_load(s->vmcs_pa))
+		return;
+	end_interrupt_shadow_if_stepped(v, s);
+	bool can_take = (v->regs.rflags & RFLAGS_IF) &&
+			!(vmread(VMCS_GUEST_INTERRUPTIBILITY) & (INTERRUPTIBILITY_STI | INTERRUPTIBILITY_MOV_SS)) &&
+			!(vmread(VMCS_ENTRY_INTR_INFO) & EVENT_VALID);
+	if (!can_take) {
+		if (!s->window_requested) {
+			vmwrite(VMCS_PROC_CONTROLS, vmread(VMCS_PROC_CONTROLS) | PROC_INTERRUPT_WINDOW_EXITING);
+			s->window_requested = true;
+		}
+		return;
+	}
+	if (timer) {
+		v->timer_pending = false;
+		vector = d->timer_vector;
+	} else {
+		vpic_acknowledge(d);
+	}
+	vmwrite(VMCS_ENTRY_INTR_INFO, (uint32_t)vector | EVENT_TYPE_INTR | EVENT_VALID);
+	v->halted = false;
+}
+
+const struct vcpu_ops vmx_vcpu_ops = {
+	.name = "vmx",
+	.setup = vmx_setup,
+	.run = vmx_run,
+	.deliver_pending = vmx_deliver_pending,
+	.inject_exception = vmx_inject_exception,
+	.teardown = vmx_teardown,
+};
