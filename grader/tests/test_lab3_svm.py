@@ -82,3 +82,18 @@ def run_native_crash(build, nonce):
     r = run_qemu(build.guest_native("crash"), f"nonce={nonce} how=ud", timeout=15)
     r.expect_status("panic")
     return r
+
+
+@pytest.mark.student
+@pytest.mark.parametrize("guest,extra", [
+    case("paging_basic", 4), case("paging_faults", 4), case("paging_processes", 4),
+    case("paging_stress", 3, "steps=300"), case("exceptions", 2), case("timer", 3),
+])
+def test_equivalence_hvm_on_shadow_paging(build, nonce, guest, extra):
+    """`type=hvm mode=shadow`: the unmodified guest at CPL 0 under SVM, on lab 2's shadow MMU
+    (nested paging off: CR3 loads, CR0/CR4 writes, INVLPG and #PF intercepted)."""
+    native = run_native(build, guest, f"nonce={nonce}{' ' + extra if extra else ''}")
+    r = run_hypervisor(build, [module(build, "image", guest, guest, nonce,
+                                      ("type=hvm mode=shadow " + extra).strip())], nonce)
+    expect_equivalent(r, guest, native.lines, "hvm-shadow")
+    expect_exit(r, guest, 0x10)

@@ -41,6 +41,7 @@ struct domain_config {
 	char name[DOMAIN_NAME_MAX];
 	uint64_t memory;
 	enum paging_mode paging;
+	bool hvm;
 	bool umip;
 	char guest_cmdline[GUEST_CMDLINE_MAX];
 };
@@ -54,6 +55,7 @@ static const char *parse_config(const char *options, struct domain_config *cfg)
 	ksnprintf(cfg->name, sizeof(cfg->name), "d%u", next_domain_id);
 	cfg->memory = DEFAULT_MEMORY;
 	cfg->paging = PAGING_DIRECT;
+	cfg->hvm = false;
 	cfg->umip = true;
 	cfg->guest_cmdline[0] = '\0';
 	size_t used = 0;
@@ -82,6 +84,8 @@ static const char *parse_config(const char *options, struct domain_config *cfg)
 			cfg->memory = parse_size(word + 4);
 			if (cfg->memory < (1ull << 20) || cfg->memory > MAX_MEMORY || cfg->memory % PAGE_SIZE)
 				return "mem= must be a multiple of 4K between 1M and 64M";
+		} else if (strcmp(word, "type=pv") == 0 || strcmp(word, "type=hvm") == 0) {
+			cfg->hvm = word[5] == 'h';
 		} else if (strcmp(word, "umip=0") == 0 || strcmp(word, "umip=1") == 0) {
 			cfg->umip = word[5] == '1';
 		} else if (strncmp(word, "mode=", 5) == 0) {
@@ -102,6 +106,11 @@ static const char *parse_config(const char *options, struct domain_config *cfg)
 			used += n;
 		}
 	}
+	/* Nested paging needs the hardware; direct mapping needs a deprivileged guest. */
+	if (cfg->paging == PAGING_NESTED)
+		cfg->hvm = true;
+	if (cfg->hvm && cfg->paging == PAGING_DIRECT)
+		return "type=hvm needs mode=shadow or mode=nested";
 	return NULL;
 }
 
@@ -148,7 +157,9 @@ static bool allocate_memory(struct domain *d)
 {
 	d->page_count = d->memory_bytes / PAGE_SIZE;
 	d->p2m = kzalloc(d->page_count * sizeof(uint64_t));
-	d->pml4 = paging_create_address_space();
+	/* An HVM guest at CPL 0 on shadow tables must not find the hypervisor's
+	 * half in them: its root is its own. */
+	d->pml4 = d->hvm && d->paging == PAGING_SHADOW ? paging_create_guest_root() : paging_create_address_space();
 	if (!d->p2m || !d->pml4)
 		return false;
 	for (uint64_t gfn = 0; gfn < d->page_count; gfn++) {
@@ -188,8 +199,10 @@ struct domain *domain_create(const void *image, size_t size, const char *options
 	const char *problem = parse_config(options, &cfg);
 	if (!problem)
 		problem = image_check(image, size, cfg.memory, &info);
-	if (!problem && cfg.paging == PAGING_NESTED && !(svm_enable() || vmx_enable()))
-		problem = "mode=nested needs AMD SVM with nested paging or Intel VMX with EPT";
+	if (!problem && cfg.hvm && !(svm_enable() || vmx_enable()))
+		problem = "type=hvm and mode=nested need AMD SVM with nested paging or Intel VMX with EPT";
+	if (!problem && cfg.hvm && cfg.paging == PAGING_SHADOW && !cpu.svm)
+		problem = "type=hvm mode=shadow is implemented for AMD SVM only (so far)";
 	if (problem) {
 		kprintf("[hv] domain '%s' refused: %s\n", cfg.name, problem);
 		return NULL;
@@ -204,6 +217,7 @@ struct domain *domain_create(const void *image, size_t size, const char *options
 	strlcpy(d->name, cfg.name, sizeof(d->name));
 	d->memory_bytes = cfg.memory;
 	d->paging = cfg.paging;
+	d->hvm = cfg.hvm;
 	d->umip = cfg.umip;
 	d->state = DOMAIN_RUNNABLE;
 
@@ -211,7 +225,8 @@ struct domain *domain_create(const void *image, size_t size, const char *options
 	uint64_t cmdline_gpa = d->memory_bytes - PAGE_SIZE;
 	if (!allocate_memory(d) || !image_load(d, image) ||
 	    !domain_write(d, cmdline_gpa, cfg.guest_cmdline, strlen(cfg.guest_cmdline) + 1) ||
-	    !(d->vcpu = vcpu_create(d, d->paging != PAGING_NESTED ? &pv_vcpu_ops : cpu.vmx && cpu.ept && !cpu.svm ? &vmx_vcpu_ops : &svm_vcpu_ops))) {
+	    !(d->vcpu = vcpu_create(d, !d->hvm ? &pv_vcpu_ops : cpu.vmx && cpu.ept && !cpu.svm ? &vmx_vcpu_ops
+											   : &svm_vcpu_ops))) {
 		kprintf("[hv] domain '%s' refused: out of memory\n", cfg.name);
 		domain_destroy(d);
 		return NULL;

@@ -44,9 +44,12 @@ void domains_run_all(void)
 			struct domain *d = domains[i];
 			if (d->state != DOMAIN_RUNNABLE)
 				continue;
-			write_cr3(d->pml4);
+			/* A PV guest runs in its own address space; an HVM guest's is in its VMCB. */
+			if (!d->hvm)
+				write_cr3(d->pml4);
 			vcpu_run_slice(d->vcpu);
-			write_cr3(paging_kernel_pml4());
+			if (!d->hvm)
+				write_cr3(paging_kernel_pml4());
 			any |= d->state == DOMAIN_RUNNABLE;
 			all_idle &= d->vcpu->halted || d->vcpu->yielded;
 		}

@@ -36,6 +36,7 @@ struct domain {
 	char name[DOMAIN_NAME_MAX];      /**< from name= */
 	enum domain_state state;         /**< where it is in its life */
 	enum paging_mode paging;         /**< how its memory is mapped */
+	bool hvm;                        /**< runs on a hardware-assisted backend (type=hvm; implied by mode=nested) */
 	uint64_t memory_bytes;           /**< guest-physical memory size */
 	uint64_t *p2m;                   /**< guest frame number -> host-physical address */
 	uint64_t page_count;             /**< entries of @c p2m */

@@ -36,8 +36,14 @@ paddr_t paging_create_address_space(void);
 bool paging_map(paddr_t pml4, vaddr_t va, paddr_t pa, uint64_t flags);
 /** Physical address @p va maps to in @p pml4 (4 KiB pages only), or 0 if unmapped. */
 paddr_t paging_translate(paddr_t pml4, vaddr_t va);
-/** Free every lower-half page table of @p pml4, leaving an empty lower half (not the mapped frames). */
-void paging_clear_lower_half(paddr_t pml4);
+/**
+ * Allocate an empty PML4 with no hypervisor half: the shadow root of an HVM
+ * guest, which runs at CPL 0 and must see nothing of the hypervisor.
+ * Returns its physical address, 0 if out of memory.
+ */
+paddr_t paging_create_guest_root(void);
+/** Free every page table of @p pml4 except the shared hypervisor half (not the mapped frames). */
+void paging_clear(paddr_t pml4);
 /** Drop the page table that maps the 2 MiB-aligned region around @p va (4 KiB mappings only). */
 void paging_drop_2m_region(paddr_t pml4, vaddr_t va);
 /** Free every lower-half page table of @p pml4 and the PML4 itself (not the mapped frames). */

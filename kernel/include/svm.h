@@ -64,6 +64,11 @@ struct vcpu_ops;
 
 /** @name #VMEXIT codes (APM Vol. 2, Appendix C)
  *  @{ */
+#define SVM_EXIT_CR3_READ 0x03  /**< MOV from CR3 (shadow paging) */
+#define SVM_EXIT_CR0_WRITE 0x10 /**< MOV to CR0 (and LMSW, CLTS) */
+#define SVM_EXIT_CR3_WRITE 0x13 /**< MOV to CR3: the guest switches address space */
+#define SVM_EXIT_CR4_WRITE 0x14 /**< MOV to CR4 */
+#define SVM_EXIT_INVLPG 0x79    /**< INVLPG */
 #define SVM_EXIT_EXCEPTION_BASE 0x40 /**< 0x40 + vector: an intercepted exception */
 #define SVM_EXIT_INTR 0x60     /**< a physical interrupt */
 #define SVM_EXIT_NMI 0x61      /**< a physical NMI */

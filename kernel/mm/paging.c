@@ -82,14 +82,22 @@ static void free_table(paddr_t table_pa, int level)
 	frame_free(table_pa);
 }
 
-void paging_clear_lower_half(paddr_t pml4)
+paddr_t paging_create_guest_root(void)
+{
+	return frame_alloc(); /* zeroed: no hypervisor half at all */
+}
+
+void paging_clear(paddr_t pml4)
 {
 	uint64_t *top = phys_to_virt(pml4);
-	for (unsigned i = 0; i < 256; i++)
-		if (top[i] & PTE_PRESENT) {
+	for (unsigned i = 0; i < 512; i++) {
+		/* The hypervisor's half is shared, not ours to free. */
+		bool shared = i >= 256 && top[i] == boot_pml4[i];
+		if ((top[i] & PTE_PRESENT) && !shared) {
 			free_table(top[i] & PTE_ADDR_MASK, 2);
 			top[i] = 0;
 		}
+	}
 	write_cr3(read_cr3()); /* if this address space is live, flush the TLB too */
 }
 
@@ -112,6 +120,6 @@ void paging_drop_2m_region(paddr_t pml4, vaddr_t va)
 
 void paging_destroy_address_space(paddr_t pml4)
 {
-	paging_clear_lower_half(pml4);
+	paging_clear(pml4);
 	frame_free(pml4);
 }

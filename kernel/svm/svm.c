@@ -104,8 +104,17 @@ static bool svm_setup(struct vcpu *v)
 	*vmcb_u32(s, VMCB_ASID) = 1 + d->id % (cpu.svm_asids > 1 ? cpu.svm_asids - 1 : 1);
 	s->vmcb[VMCB_TLB_CONTROL] = 1;
 	*vmcb_u64(s, VMCB_VINTR) = V_INTR_MASKING;
-	*vmcb_u64(s, VMCB_NP_ENABLE) = 1;
-	*vmcb_u64(s, VMCB_N_CR3) = d->pml4;
+	if (d->paging == PAGING_NESTED) {
+		*vmcb_u64(s, VMCB_NP_ENABLE) = 1;
+		*vmcb_u64(s, VMCB_N_CR3) = d->pml4;
+	} else {
+		/* Shadow paging (lab 2's MMU): the CPU walks the shadow, so every
+		 * guest CR3 load, CR0/CR4 change, INVLPG and #PF comes to us. */
+		*vmcb_u32(s, VMCB_INTERCEPT_CR) = INTERCEPT_CR3_READ | INTERCEPT_CR0_WRITE | INTERCEPT_CR3_WRITE |
+						  INTERCEPT_CR4_WRITE;
+		*vmcb_u32(s, VMCB_INTERCEPT_EXCEPTIONS) = 1u << VEC_PF;
+		*vmcb_u32(s, VMCB_INTERCEPT_MISC1) |= INTERCEPT_INVLPG;
+	}
 	svm_init_guest_state(v, s);
 	return true;
 }
@@ -176,7 +185,19 @@ static void requeue_interrupted_event(struct svm_state *s)
 static void svm_run(struct vcpu *v)
 {
 	struct svm_state *s = v->backend;
+	bool shadow = v->domain->paging == PAGING_SHADOW;
 	end_interrupt_shadow_if_stepped(v, s);
+	if (shadow) {
+		/* The real control registers: the guest's, on the shadow root, with
+		 * WP forced so read-only shadow entries (D-bit tracking) hold at
+		 * CPL 0. The TLB of this ASID is flushed at every VMRUN: simple,
+		 * and the shadow changes under the guest's feet between runs. */
+		*vmcb_u64(s, VMCB_CR0) = v->cr0 | CR0_WP;
+		*vmcb_u64(s, VMCB_CR3) = v->domain->pml4;
+		*vmcb_u64(s, VMCB_CR4) = v->cr4;
+		*vmcb_u64(s, VMCB_CR2) = v->cr2;
+		s->vmcb[VMCB_TLB_CONTROL] = 1;
+	}
 	*vmcb_u64(s, VMCB_RAX) = v->regs.rax;
 	*vmcb_u64(s, VMCB_RSP) = v->regs.rsp;
 	*vmcb_u64(s, VMCB_RIP) = v->regs.rip;
@@ -201,10 +222,12 @@ static void svm_run(struct vcpu *v)
 	v->regs.rip = *vmcb_u64(s, VMCB_RIP);
 	v->regs.rflags = *vmcb_u64(s, VMCB_RFLAGS);
 	s->exit_rip = v->regs.rip;
-	v->cr0 = *vmcb_u64(s, VMCB_CR0);
 	v->cr2 = *vmcb_u64(s, VMCB_CR2);
-	v->cr3 = *vmcb_u64(s, VMCB_CR3);
-	v->cr4 = *vmcb_u64(s, VMCB_CR4);
+	if (!shadow) { /* under shadow paging the virtual CR0/3/4 are ours, changed only by intercepts */
+		v->cr0 = *vmcb_u64(s, VMCB_CR0);
+		v->cr3 = *vmcb_u64(s, VMCB_CR3);
+		v->cr4 = *vmcb_u64(s, VMCB_CR4);
+	}
 	v->efer = *vmcb_u64(s, VMCB_EFER) & ~EFER_SVME;
 	requeue_interrupted_event(s);
 	svm_decode_exit(v, s);

@@ -12,6 +12,11 @@
 struct vcpu;
 
 /* Intercept bits of VMCB_INTERCEPT_MISC1 / MISC2 (APM Vol. 2, Table B-1). */
+#define INTERCEPT_CR3_READ (1u << 3)
+#define INTERCEPT_CR0_WRITE (1u << 16)
+#define INTERCEPT_CR3_WRITE (1u << 19)
+#define INTERCEPT_CR4_WRITE (1u << 20)
+#define INTERCEPT_INVLPG (1u << 25)
 #define INTERCEPT_INTR (1u << 0)
 #define INTERCEPT_NMI (1u << 1)
 #define INTERCEPT_VINTR (1u << 4)

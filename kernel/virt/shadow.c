@@ -3,8 +3,10 @@
  * filling under policy, flushing. (Deciding *what* to fill is lab 2's:
  * shadow_walk.c and shadow_fault.c.)
  *
- * The shadow lives in the domain's own address space (domain->pml4), whose
- * upper half is the hypervisor's and whose lower half starts empty. Each
+ * The shadow lives in the domain's own address space (domain->pml4): for a
+ * PV guest its upper half is the hypervisor's (U=0) and its lower half starts
+ * empty; for an HVM guest (CPL 0, lab 3) it is a root of its own with no
+ * hypervisor half at all (paging_create_guest_root). Each
  * shadow entry maps one 4 KiB guest-virtual page, even inside a guest 2 MiB
  * page ("splintering"), so every entry is U=1 (the guest runs at CPL 3),
  * and W/NX follow the guest's.
@@ -52,7 +54,7 @@ bool shadow_install(struct vcpu *v, uint64_t gva, uint64_t gpa, bool writable, b
 	struct domain *d = v->domain;
 	paddr_t hpa = domain_gpa_to_hpa(d, gpa);
 	const char *why = NULL;
-	if (gva >= UPPER_HALF)
+	if (gva >= UPPER_HALF && !d->hvm) /* an HVM guest's root has no hypervisor half */
 		why = "the hypervisor's half of the address space";
 	else if (!hpa)
 		why = "a frame outside the domain's memory";
@@ -73,7 +75,7 @@ bool shadow_install(struct vcpu *v, uint64_t gva, uint64_t gpa, bool writable, b
 
 void shadow_flush(struct vcpu *v)
 {
-	paging_clear_lower_half(v->domain->pml4);
+	paging_clear(v->domain->pml4);
 }
 
 void shadow_invlpg(struct vcpu *v, uint64_t gva)

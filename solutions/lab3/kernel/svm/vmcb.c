@@ -52,6 +52,21 @@ void svm_decode_exit(struct vcpu *v, struct svm_state *s)
 		*vmcb_u32(s, VMCB_INTERCEPT_MISC1) &= ~INTERCEPT_VINTR;
 		s->window_requested = false;
 		break;
+	case SVM_EXIT_CR3_READ:
+	case SVM_EXIT_CR0_WRITE:
+	case SVM_EXIT_CR3_WRITE:
+	case SVM_EXIT_CR4_WRITE:
+	case SVM_EXIT_INVLPG:
+		/* Shadow paging: no decode assists in QEMU, so the instruction is
+		 * decoded and emulated like a trapped one (kernel/virt/emulate.c). */
+		e->reason = VCPU_EXIT_PRIVILEGED;
+		e->vector = VEC_GP;
+		break;
+	case SVM_EXIT_EXCEPTION_BASE + VEC_PF:
+		e->reason = VCPU_EXIT_PAGE_FAULT;
+		e->error_code = (uint32_t)info1;
+		e->fault_address = info2;
+		break;
 	case SVM_EXIT_CPUID: /* 0F A2 */
 		e->reason = VCPU_EXIT_CPUID;
 		e->next_rip = v->regs.rip + 2;
