@@ -199,7 +199,7 @@ struct domain *domain_create(const void *image, size_t size, const char *options
 	const char *problem = parse_config(options, &cfg);
 	if (!problem)
 		problem = image_check(image, size, cfg.memory, &info);
-	if (!problem && cfg.hvm && !(svm_enable() || vmx_enable()))
+	if (!problem && cfg.hvm && !(cpu.svm ? svm_enable() : vmx_enable()))
 		problem = "type=hvm and mode=nested need AMD SVM with nested paging or Intel VMX with EPT";
 	if (!problem && cfg.hvm && cfg.paging == PAGING_SHADOW && !cpu.svm)
 		problem = "type=hvm mode=shadow is implemented for AMD SVM only (so far)";

@@ -47,6 +47,8 @@
 #define FEATURE_CONTROL_LOCK (1u << 0)
 #define FEATURE_CONTROL_VMX_OUTSIDE_SMX (1u << 2)
 #define CR4_VMXE (1ul << 13)
+#define CR0_NW (1ul << 29)
+#define CR0_CD (1ul << 30)
 #define MSR_SYSENTER_CS 0x174
 #define MSR_SYSENTER_ESP 0x175
 #define MSR_SYSENTER_EIP 0x176
@@ -201,8 +203,12 @@ bool vmx_enable(void)
 	if (!vmx_capabilities())
 		return false;
 	/* In VMX operation CR0 and CR4 must keep the bits FIXED0 sets and may
-	 * only have the bits FIXED1 allows (SDM Vol. 3C §24.8): NE, and VMXE. */
-	write_cr0((read_cr0() | cr0_fixed0) & cr0_fixed1);
+	 * only have the bits FIXED1 allows (SDM Vol. 3C §24.8): NE, and VMXE.
+	 * VM entry leaves CR0.CD and CR0.NW as they are (SDM §27.3.2.1), so
+	 * the guest would see the host's: Bochs' BIOS and GRUB leave the caches
+	 * disabled (CD = NW = 1), where QEMU's firmware enables them. Enable
+	 * them, as the native guest finds them. */
+	write_cr0(((read_cr0() | cr0_fixed0) & cr0_fixed1) & ~(CR0_CD | CR0_NW));
 	write_cr4((read_cr4() | CR4_VMXE | cr4_fixed0) & cr4_fixed1);
 
 	vmxon_pa = frame_alloc();
