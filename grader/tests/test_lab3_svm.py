@@ -97,3 +97,32 @@ def test_equivalence_hvm_on_shadow_paging(build, nonce, guest, extra):
                                       ("type=hvm mode=shadow " + extra).strip())], nonce)
     expect_equivalent(r, guest, native.lines, "hvm-shadow")
     expect_exit(r, guest, 0x10)
+
+
+@pytest.mark.points(4)
+@pytest.mark.student
+def test_svm_is_invisible_and_untouchable(build, nonce):
+    """The guest sees a CPU without SVM: VMRUN is #UD, EFER.SVME cannot be set, VM_HSAVE_PA does
+    not exist (#GP) — each guest takes the exception and ends alone; the hypervisor is untouched."""
+    mods = [module(build, "image", "crash", how, nonce, f"mode=nested how={how}") for how in ("vmrun", "svme", "hsave")]
+    mods.append(module(build, "image", "hello", "hello", nonce, "mode=nested"))
+    r = run_hypervisor(build, mods, nonce)
+    r.expect_status("success")
+    for how, vector in (("vmrun", "6 (#UD)"), ("svme", "13 (#GP)"), ("hsave", "13 (#GP)")):
+        expect_exit(r, how, 0x12)
+        if not any(line.startswith(f"GUEST EXCEPTION: vector={vector}") for line in transcript(r, how)):
+            r.fail(f"how={how}: the guest should have taken vector {vector}; it printed: {transcript(r, how)[-3:]}")
+    expect_exit(r, "hello", 0x10)
+
+
+@pytest.mark.points(3)
+@pytest.mark.student
+def test_access_outside_guest_memory_is_a_nested_page_fault(build, nonce):
+    """A guest mapping a frame past its memory reaches no host memory: the NPF ends it alone."""
+    r = run_hypervisor(build, [module(build, "image", "paging_attack", "attack", nonce, "mode=nested only=outside"),
+                               module(build, "image", "hello", "hello", nonce, "mode=nested")], nonce)
+    end = domain_end(r, "attack")
+    if not end or end[0] != "crashed" or "outside" not in end[1]:
+        r.fail(f"the guest touching guest-physical memory it does not have should crash alone "
+               f"('... outside its N KiB'); it: {end}")
+    expect_exit(r, "hello", 0x10)

@@ -11,6 +11,10 @@
  * - badcall (pv only): hypercalls with garbage numbers and pointers, each
  *   refused with an error; then RESULT: PASS;
  * - spin: loop forever with interrupts off; the others must still finish;
+ * - vmrun, svme, hsave (hardware-assisted guests): what the CPU the guest
+ *   sees says is absent — VMRUN (#UD with EFER.SVME clear), setting
+ *   EFER.SVME, writing VM_HSAVE_PA (#GP: no such MSR). The runtime reports
+ *   the exception and exits 0x12; the hypervisor must survive untouched;
  * - noncanonical: IRETQ to a non-canonical RIP (bits 63:47 not all equal).
  *   The CPU refuses with #GP (SDM Vol. 2A "IRET"); a hypervisor that
  *   emulates IRETQ must not hand that RIP to its own IRETQ into the guest,
@@ -25,7 +29,7 @@ void guest_main(void)
 	uint64_t nonce = guest_nonce();
 	char how[16];
 	if (!guest_cmdline_get("how", how, sizeof(how)))
-		guest_error("crash needs how=triple|ud|badcall|spin|noncanonical");
+		guest_error("crash needs how=triple|ud|badcall|spin|vmrun|svme|hsave|noncanonical");
 	gprintf("crash: how=%s nonce=%lu\n", how, nonce);
 
 	if (strcmp(how, "triple") == 0) {
@@ -52,6 +56,16 @@ void guest_main(void)
 		gprintf("shared_info(outside memory): %ld\n", hypercall1(HYPERCALL_SHARED_INFO, garbage << 12));
 		gprintf("set_timer(vector 7): %ld\n", hypercall2(HYPERCALL_SET_TIMER, 1000, 7));
 		guest_pass();
+	} else if (strcmp(how, "vmrun") == 0) {
+		__asm__ volatile("xorl %%eax, %%eax; vmrun" ::: "rax", "memory");
+		guest_fail("vmrun returned");
+	} else if (strcmp(how, "svme") == 0) {
+		wrmsr(0xc0000080, rdmsr(0xc0000080) | (1ull << 12));
+		gprintf("EFER after setting SVME: 0x%lx\n", rdmsr(0xc0000080));
+		guest_fail("setting EFER.SVME did not fault");
+	} else if (strcmp(how, "hsave") == 0) {
+		wrmsr(0xc0010117, 0x1000);
+		guest_fail("writing VM_HSAVE_PA did not fault");
 	} else if (strcmp(how, "noncanonical") == 0) {
 		uint64_t bad_rip = 0x8000000000000000ull | (nonce & 0xfffff000);
 		__asm__ volatile("movq %%rsp, %%rax\n\t"
@@ -67,5 +81,5 @@ void guest_main(void)
 		for (volatile uint64_t i = 0;; i++)
 			;
 	}
-	guest_error("unknown how=%s (triple, ud, badcall, spin, noncanonical)", how);
+	guest_error("unknown how=%s (triple, ud, badcall, spin, vmrun, svme, hsave, noncanonical)", how);
 }
