@@ -45,6 +45,8 @@ struct domain {
 	uint32_t exit_code;              /**< what the guest wrote to the debug-exit port */
 	char console[DOMAIN_CONSOLE_LINE]; /**< the guest's console line being assembled */
 	struct shadow_stats shadow;      /**< mode=shadow: counters */
+	uint64_t mmio_scratch;           /**< the MMIO test device's scratch register */
+	uint64_t mmio_accesses;          /**< accesses the MMIO test device has seen */
 	uint8_t uart_registers[8];       /**< the emulated UART's plain registers (IER, LCR, MCR, scratch) */
 	bool umip;                       /**< run with CR4.UMIP (option umip=0 turns it off, lab 1's lesson) */
 	struct vpic pic;                 /**< emulated 8259 pair */

@@ -26,6 +26,12 @@ void emulate_privileged(struct vcpu *vcpu);
  */
 enum emulation_result emulate_string_io(struct vcpu *vcpu, uint16_t port, unsigned size, bool in, bool repeat,
 				       unsigned address_size, uint64_t base);
+/**
+ * A nested page fault at guest-physical @p gpa: if a memory-mapped device
+ * claims it, decode the instruction and carry out its load or store on the
+ * device (MOV and MOVZX), stepping RIP. Returns false if no device does.
+ */
+bool emulate_mmio(struct vcpu *vcpu, uint64_t gpa);
 /** Store an IN result of @p size bytes in RAX (a 4-byte IN zero-extends). */
 void emulate_set_accumulator(struct vcpu *vcpu, uint32_t value, unsigned size);
 /** CPUID for a hardware-assisted guest: the host's answers with SVM/VMX hidden and the hypervisor leaves added. */

@@ -13,6 +13,7 @@
 #include "domain.h"
 #include "emulate.h"
 #include "ioport.h"
+#include "mmio.h"
 #include "memlayout.h"
 #include "pv.h"
 #include "shadow.h"
@@ -259,10 +260,11 @@ static enum emulation_result dispatch(struct vcpu *v, const struct insn *insn)
 	}
 }
 
-void emulate_privileged(struct vcpu *v)
+/* Fetch and decode the instruction at the guest's RIP. On failure the guest
+ * got the exception it would get (#UD) or was crashed; returns false. */
+static bool fetch_and_decode(struct vcpu *v, struct insn *insn)
 {
 	uint8_t bytes[INSN_MAX_LENGTH];
-	struct insn insn;
 	/* Fetch up to 15 bytes: what lies on the page of RIP, then what lies on
 	 * the next page if that one is mapped (an instruction may straddle). */
 	uint64_t rip = v->regs.rip;
@@ -272,16 +274,71 @@ void emulate_privileged(struct vcpu *v)
 		if (n < INSN_MAX_LENGTH && pv_access_guest(v, rip + n, bytes + n, INSN_MAX_LENGTH - n, ACCESS_FETCH))
 			n = INSN_MAX_LENGTH;
 	}
-	enum decode_status status = insn_decode(bytes, n, DECODE_MODE_64, &insn);
-	if (status != DECODE_OK) {
-		if (status == DECODE_INVALID) {
-			vcpu_inject_exception(v, VEC_UD, false, 0);
-			return;
-		}
+	enum decode_status status = insn_decode(bytes, n, DECODE_MODE_64, insn);
+	if (status == DECODE_OK)
+		return true;
+	if (status == DECODE_INVALID)
+		vcpu_inject_exception(v, VEC_UD, false, 0);
+	else
 		domain_crash(v->domain, "%s: cannot decode the instruction (%s)", trap_vector_name(v->exit.vector),
 			     decode_status_name(status));
-		return;
-	}
-	if (dispatch(v, &insn) == EMULATE_DONE)
+	return false;
+}
+
+void emulate_privileged(struct vcpu *v)
+{
+	struct insn insn;
+	if (fetch_and_decode(v, &insn) && dispatch(v, &insn) == EMULATE_DONE)
 		v->regs.rip += insn.length;
+}
+
+/* Write @value into GPR @op as an instruction of that operand size would:
+ * 8/16-bit writes keep the rest, a 32-bit write zero-extends (SDM Vol. 1 §3.4.1.1). */
+static void write_gpr_operand(struct vcpu *v, const struct insn_operand *op, uint64_t value)
+{
+	uint64_t *reg = vcpu_gpr(v, op->reg);
+	if (op->high_byte)
+		*reg = (*reg & ~0xff00ull) | ((value & 0xff) << 8);
+	else if (op->size == 1)
+		*reg = (*reg & ~0xffull) | (value & 0xff);
+	else if (op->size == 2)
+		*reg = (*reg & ~0xffffull) | (value & 0xffff);
+	else
+		*reg = op->size == 4 ? (uint32_t)value : value;
+}
+
+static uint64_t read_operand(struct vcpu *v, const struct insn_operand *op)
+{
+	if (op->kind == OPERAND_IMMEDIATE)
+		return (uint64_t)op->imm;
+	uint64_t value = *vcpu_gpr(v, op->reg);
+	if (op->high_byte)
+		return (value >> 8) & 0xff;
+	return op->size >= 8 ? value : value & ((1ull << (8 * op->size)) - 1);
+}
+
+bool emulate_mmio(struct vcpu *v, uint64_t gpa)
+{
+	struct insn insn;
+	if (!mmio_claims(gpa))
+		return false;
+	if (!fetch_and_decode(v, &insn))
+		return true;
+	/* MOV to or from memory, and MOVZX loads: what drivers use on registers. */
+	const struct insn_operand *dst = &insn.operands[0], *src = &insn.operands[1];
+	if ((insn.cls == INSN_MOV || insn.cls == INSN_MOVZX) && insn.operand_count == 2) {
+		if (dst->kind == OPERAND_MEMORY && insn.cls == INSN_MOV) {
+			mmio_write(v->domain, gpa, dst->size, read_operand(v, src));
+			v->regs.rip += insn.length;
+			return true;
+		}
+		if (src->kind == OPERAND_MEMORY && dst->kind == OPERAND_GPR) {
+			write_gpr_operand(v, dst, mmio_read(v->domain, gpa, src->size));
+			v->regs.rip += insn.length;
+			return true;
+		}
+	}
+	domain_crash(v->domain, "MMIO access at guest-physical 0x%lx by '%s', which the emulator does not handle", gpa,
+		     insn_class_name(insn.cls));
+	return true;
 }

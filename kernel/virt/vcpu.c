@@ -131,6 +131,8 @@ static void exit_msr(struct vcpu *v)
 static void exit_nested_page_fault(struct vcpu *v)
 {
 	uint64_t gpa = v->exit.fault_address;
+	if (emulate_mmio(v, gpa))
+		return;
 	if (gpa >= v->domain->memory_bytes)
 		domain_crash(v->domain, "access to guest-physical 0x%lx, outside its %lu KiB", gpa,
 			     v->domain->memory_bytes >> 10);
