@@ -147,3 +147,33 @@ def test_mmio_device_through_nested_page_faults(build, nonce):
     if got != want:
         r.fail("the MMIO guest's lines, computed from the nonce:\n    want: " + "\n          ".join(want) +
                "\n    got:  " + "\n          ".join(got))
+
+
+@pytest.mark.student
+@pytest.mark.parametrize("guest,extra", [
+    case("hello", 3), case("io", 2), case("exceptions", 2), case("timer", 2), case("cpu_state", 2),
+    case("nonvirt", 3), case("paging_basic", 2), case("paging_faults", 2),
+])
+def test_native_multiboot_kernel_runs_unmodified(build, nonce, guest, extra):
+    """DESIGN §5's purest test: the very ELF32 multiboot kernel QEMU boots natively, loaded by the
+    hypervisor (32-bit protected mode, EBX = multiboot info) under SVM, prints the same lines —
+    even 'hello from native'."""
+    native = run_native(build, guest, f"nonce={nonce}{' ' + extra if extra else ''}")
+    r = run_hypervisor(build, [f"{build.guest_native(guest)} name={guest} mode=nested nonce={nonce}"
+                               f"{' ' + extra if extra else ''}"], nonce)
+    expect_equivalent(r, guest, native.lines, "native-as-guest")
+    if guest == "hello" and transcript(r, guest)[0] != native.lines[0]:
+        r.fail(f"even the platform name must match: {native.lines[0]!r} vs {transcript(r, guest)[0]!r}")
+    if guest == "nonvirt" and diff_lines(transcript(r, guest)) != diff_lines(native.lines):
+        r.fail("every DIFF: line of nonvirt must equal native under SVM")
+    expect_exit(r, guest, 0x10)
+
+
+@pytest.mark.points(2)
+def test_multiboot_kernel_needs_nested_paging(build, nonce):
+    """A native kernel cannot run deprivileged: refused with a reason, the other domain runs."""
+    r = run_hypervisor(build, [f"{build.guest_native('hello')} name=mb nonce={nonce}",
+                               module(build, "image", "hello", "hello", nonce)], nonce)
+    r.expect(r"^\[hv\] domain 'mb' refused: a native multiboot kernel runs only with mode=nested",
+             "the refusal of a multiboot kernel without mode=nested")
+    expect_exit(r, "hello", 0x10)

@@ -16,9 +16,14 @@
 #define LSR_THR_EMPTY 0x20 /* the transmitter can take a byte */
 #define LSR_TEMT 0x40      /* and has sent everything */
 
+#define UART_LCR 3
+#define LCR_DLAB 0x80 /* ports +0 and +1 are the divisor latch, not data and IER */
+
 static uint32_t uart_read(struct domain *d, uint16_t port, unsigned size)
 {
 	(void)size;
+	if ((d->uart_registers[UART_LCR] & LCR_DLAB) && port - COM1 < 2)
+		return d->uart_divisor[port - COM1];
 	switch (port - COM1) {
 	case 0: /* receive buffer: nothing is ever received */
 		return 0;
@@ -36,7 +41,9 @@ static uint32_t uart_read(struct domain *d, uint16_t port, unsigned size)
 static void uart_write(struct domain *d, uint16_t port, unsigned size, uint32_t value)
 {
 	(void)size;
-	if (port == COM1) /* the transmit holding register (DLAB is ignored) */
+	if ((d->uart_registers[UART_LCR] & LCR_DLAB) && port - COM1 < 2)
+		d->uart_divisor[port - COM1] = (uint8_t)value; /* a driver setting the baud rate */
+	else if (port == COM1) /* the transmit holding register */
 		domain_console_putc(d, (char)value);
 	else
 		d->uart_registers[port - COM1] = (uint8_t)value;

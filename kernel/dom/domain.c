@@ -197,8 +197,14 @@ struct domain *domain_create(const void *image, size_t size, const char *options
 	static struct domain_config cfg;
 	struct image_info info;
 	const char *problem = parse_config(options, &cfg);
+	/* An ELF32 is a native multiboot kernel, which only the hardware can run
+	 * unmodified (DESIGN §5: the very binary QEMU boots natively). */
+	bool multiboot = !problem && size > 4 && ((const uint8_t *)image)[4] == 1;
 	if (!problem)
-		problem = image_check(image, size, cfg.memory, &info);
+		problem = multiboot ? multiboot_image_check(image, size, cfg.memory, &info)
+				    : image_check(image, size, cfg.memory, &info);
+	if (!problem && multiboot && (cfg.paging != PAGING_NESTED || !cpu.svm))
+		problem = "a native multiboot kernel runs only with mode=nested, under AMD SVM (so far)";
 	if (!problem && cfg.hvm && !(cpu.svm ? svm_enable() : vmx_enable()))
 		problem = "type=hvm and mode=nested need AMD SVM with nested paging or Intel VMX with EPT";
 	if (!problem && cfg.hvm && cfg.paging == PAGING_SHADOW && !cpu.svm)
@@ -223,7 +229,7 @@ struct domain *domain_create(const void *image, size_t size, const char *options
 
 	/* The guest's command line goes in its last page; RDI points at it. */
 	uint64_t cmdline_gpa = d->memory_bytes - PAGE_SIZE;
-	if (!allocate_memory(d) || !image_load(d, image) ||
+	if (!allocate_memory(d) || !(multiboot ? multiboot_image_load(d, image) : image_load(d, image)) ||
 	    !domain_write(d, cmdline_gpa, cfg.guest_cmdline, strlen(cfg.guest_cmdline) + 1) ||
 	    !(d->vcpu = vcpu_create(d, !d->hvm ? &pv_vcpu_ops : cpu.vmx && cpu.ept && !cpu.svm ? &vmx_vcpu_ops
 											   : &svm_vcpu_ops))) {
@@ -239,6 +245,8 @@ struct domain *domain_create(const void *image, size_t size, const char *options
 		d->vcpu->cr3 = shadow_build_initial_tables(d);
 	if (d->vcpu->ops == &svm_vcpu_ops) /* vmx loads CR3 from the vcpu at every entry */
 		svm_load_guest_cr3(d->vcpu);
+	if (multiboot)
+		svm_enter_as_multiboot(d->vcpu, info.entry, multiboot_build_info(d, cfg.guest_cmdline));
 	next_domain_id++;
 	kprintf("[hv] d%u '%s' created: %lu KiB, mode %s%s, entry 0x%lx, cmdline \"%s\"\n", d->id, d->name,
 		d->memory_bytes >> 10, d->vcpu->ops->name, d->paging == PAGING_SHADOW ? " (shadow paging)" : "",

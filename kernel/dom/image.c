@@ -13,6 +13,7 @@
 #include "hypatia_note.h"
 #include "image.h"
 #include "memlayout.h"
+#include "multiboot.h"
 #include "string.h"
 
 #define ET_EXEC 2
@@ -114,4 +115,101 @@ bool image_load(struct domain *d, const void *image)
 				return false;
 	}
 	return true;
+}
+
+/* --- native multiboot v1 kernels (DESIGN §5: the same binary natively and as a guest) --- */
+
+#define EM_386 3
+#define MULTIBOOT_HEADER_MAGIC 0x1badb002u
+#define MULTIBOOT_SEARCH 8192 /* the header lies in the first 8 KiB (spec §3.1.1) */
+
+struct elf32_header {
+	uint8_t ident[16];
+	uint16_t type, machine;
+	uint32_t version, entry, phoff, shoff, flags;
+	uint16_t ehsize, phentsize, phnum, shentsize, shnum, shstrndx;
+} PACKED;
+
+struct elf32_phdr {
+	uint32_t type, offset, vaddr, paddr, filesz, memsz, flags, align;
+} PACKED;
+
+static bool has_multiboot_header(const uint8_t *image, size_t size)
+{
+	for (size_t off = 0; off + 12 <= MIN(size, (size_t)MULTIBOOT_SEARCH); off += 4) {
+		const uint32_t *h = (const uint32_t *)(image + off);
+		if (h[0] == MULTIBOOT_HEADER_MAGIC && h[0] + h[1] + h[2] == 0)
+			return !(h[1] & (1u << 16)); /* the a.out kludge: not supported, ELF only */
+	}
+	return false;
+}
+
+const char *multiboot_image_check(const void *image, size_t size, uint64_t memory_bytes, struct image_info *info)
+{
+	const struct elf32_header *eh = image;
+	memset(info, 0, sizeof(*info));
+	if (size < sizeof(*eh) || memcmp(eh->ident, "\x7f" "ELF", 4) != 0 || eh->ident[4] != 1 || eh->machine != EM_386)
+		return "not an ELF32 i386 file";
+	if (!has_multiboot_header(image, size))
+		return "no multiboot v1 header (ELF kernels only) in the first 8 KiB";
+	if (eh->type != ET_EXEC || eh->phentsize != sizeof(struct elf32_phdr) || eh->phnum == 0 ||
+	    eh->phnum > MAX_SEGMENTS || !fits(eh->phoff, (uint64_t)eh->phnum * sizeof(struct elf32_phdr), size))
+		return "program headers missing, malformed or outside the file";
+	const struct elf32_phdr *ph = (const void *)((const uint8_t *)image + eh->phoff);
+	bool entry_inside = false;
+	for (unsigned i = 0; i < eh->phnum; i++) {
+		if (ph[i].type != PT_LOAD)
+			continue;
+		if (!fits(ph[i].offset, ph[i].filesz, size) || ph[i].filesz > ph[i].memsz)
+			return "a segment's bytes lie outside the file (truncated image?)";
+		/* Leave the top pages free: the multiboot information goes there. */
+		if (ph[i].paddr < 0x100000 || !fits(ph[i].paddr, ph[i].memsz, memory_bytes - 4 * PAGE_SIZE))
+			return "a segment does not fit the domain's memory (below 1 MiB or past its end)";
+		for (unsigned j = 0; j < i; j++)
+			if (ph[j].type == PT_LOAD && ph[i].paddr < ph[j].paddr + ph[j].memsz &&
+			    ph[j].paddr < ph[i].paddr + ph[i].memsz)
+				return "two segments overlap";
+		entry_inside |= eh->entry >= ph[i].paddr && eh->entry < ph[i].paddr + ph[i].memsz;
+		info->segments++;
+	}
+	if (!info->segments || !entry_inside)
+		return "no loadable segment holds the entry point";
+	info->entry = eh->entry;
+	info->multiboot = true;
+	return NULL;
+}
+
+bool multiboot_image_load(struct domain *d, const void *image)
+{
+	const struct elf32_header *eh = image;
+	const struct elf32_phdr *ph = (const void *)((const uint8_t *)image + eh->phoff);
+	for (unsigned i = 0; i < eh->phnum; i++)
+		if (ph[i].type == PT_LOAD &&
+		    !domain_write(d, ph[i].paddr, (const uint8_t *)image + ph[i].offset, ph[i].filesz))
+			return false; /* .bss: guest frames come zeroed */
+	return true;
+}
+
+uint64_t multiboot_build_info(struct domain *d, const char *cmdline)
+{
+	/* Three pages below the top: the info block and the memory map, then
+	 * the command line in the last page (where guest images find theirs). */
+	uint64_t info_gpa = d->memory_bytes - 2 * PAGE_SIZE, map_gpa = info_gpa + 128;
+	uint64_t cmdline_gpa = d->memory_bytes - PAGE_SIZE;
+	struct multiboot_mmap_entry map[2] = {
+		{.size = 20, .addr = 0, .len = 0x9fc00, .type = MULTIBOOT_MEMORY_AVAILABLE},
+		{.size = 20, .addr = 0x100000, .len = d->memory_bytes - 0x100000, .type = MULTIBOOT_MEMORY_AVAILABLE},
+	};
+	struct multiboot_info info = {
+		.flags = MULTIBOOT_INFO_MEMORY | MULTIBOOT_INFO_CMDLINE | MULTIBOOT_INFO_MMAP,
+		.mem_lower = 639,
+		.mem_upper = (uint32_t)((d->memory_bytes - 0x100000) >> 10),
+		.cmdline = (uint32_t)cmdline_gpa,
+		.mmap_length = sizeof(map),
+		.mmap_addr = (uint32_t)map_gpa,
+	};
+	domain_write(d, info_gpa, &info, sizeof(info));
+	domain_write(d, map_gpa, map, sizeof(map));
+	domain_write(d, cmdline_gpa, cmdline, strlen(cmdline) + 1);
+	return info_gpa;
 }

@@ -48,6 +48,7 @@ struct domain {
 	uint64_t mmio_scratch;           /**< the MMIO test device's scratch register */
 	uint64_t mmio_accesses;          /**< accesses the MMIO test device has seen */
 	uint8_t uart_registers[8];       /**< the emulated UART's plain registers (IER, LCR, MCR, scratch) */
+	uint8_t uart_divisor[2];         /**< the UART's baud divisor latch (ports +0/+1 while LCR.DLAB = 1) */
 	bool umip;                       /**< run with CR4.UMIP (option umip=0 turns it off, lab 1's lesson) */
 	struct vpic pic;                 /**< emulated 8259 pair */
 	struct vpit pit;                 /**< emulated 8254 channel 0 */

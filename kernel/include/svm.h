@@ -90,6 +90,12 @@ extern const struct vcpu_ops svm_vcpu_ops;
 struct vcpu;
 /** Copy vcpu->cr3 (the guest's page-table root, guest-physical) into the VMCB. */
 void svm_load_guest_cr3(struct vcpu *vcpu);
+/**
+ * Start the vCPU the way a multiboot loader starts a kernel (Multiboot spec
+ * §3.2): 32-bit protected mode, paging off, EAX = 0x2BADB002, EBX = the
+ * guest-physical address of the multiboot information, at @p entry.
+ */
+void svm_enter_as_multiboot(struct vcpu *vcpu, uint64_t entry, uint64_t info_gpa);
 /** Turn SVM on for this CPU (EFER.SVME, the host save area). False, with a line saying why, if impossible. */
 bool svm_enable(void);
 

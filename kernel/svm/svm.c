@@ -142,11 +142,15 @@ bool svm_emulate_msr(struct vcpu *v, struct svm_state *s, bool write)
 	switch (msr) {
 	case MSR_EFER:
 		if (write) {
-			uint64_t changeable = EFER_SCE | (cpu.nx ? EFER_NXE : 0);
-			if ((value & ~changeable) != (v->efer & ~changeable))
+			/* SCE, NXE, and LME while paging is off (APM Vol. 2 §14.6); LMA
+			 * is the CPU's to set; SVME stays on, invisibly. */
+			uint64_t current = *vmcb_u64(s, VMCB_EFER) & ~EFER_SVME, lma = 1ul << 10;
+			uint64_t changeable = EFER_SCE | (cpu.nx ? EFER_NXE : 0) |
+					      (*vmcb_u64(s, VMCB_CR0) & CR0_PG ? 0 : EFER_LME);
+			if ((value & ~changeable & ~lma) != (current & ~changeable & ~lma))
 				goto fault;
-			*vmcb_u64(s, VMCB_EFER) = value | EFER_SVME;
-			v->efer = value;
+			*vmcb_u64(s, VMCB_EFER) = (value & ~lma) | (current & lma) | EFER_SVME;
+			v->efer = *vmcb_u64(s, VMCB_EFER) & ~EFER_SVME;
 		}
 		value = *vmcb_u64(s, VMCB_EFER) & ~EFER_SVME;
 		break;
@@ -270,6 +274,29 @@ static void svm_deliver_pending(struct vcpu *v)
 	}
 	*vmcb_u64(s, VMCB_EVENTINJ) = (uint64_t)vector | EVENT_TYPE_INTR | EVENT_VALID;
 	v->halted = false;
+}
+
+void svm_enter_as_multiboot(struct vcpu *v, uint64_t entry, uint64_t info_gpa)
+{
+	struct svm_state *s = v->backend;
+	/* Flat 4 GiB segments, 32-bit code (D=1, L=0), paging off (spec §3.2). */
+	set_segment(s, VMCB_CS, 0x08, 0xc9b, 0xffffffff, 0);
+	set_segment(s, VMCB_SS, 0x10, 0xc93, 0xffffffff, 0);
+	set_segment(s, VMCB_DS, 0x10, 0xc93, 0xffffffff, 0);
+	set_segment(s, VMCB_ES, 0x10, 0xc93, 0xffffffff, 0);
+	v->cr0 = CR0_PE | (1ul << 4); /* PE, ET */
+	v->cr3 = 0;
+	v->cr4 = 0;
+	v->efer = 0;
+	*vmcb_u64(s, VMCB_CR0) = v->cr0;
+	*vmcb_u64(s, VMCB_CR3) = 0;
+	*vmcb_u64(s, VMCB_CR4) = 0;
+	*vmcb_u64(s, VMCB_EFER) = EFER_SVME;
+	v->regs.rip = entry;
+	v->regs.rax = 0x2badb002;
+	v->regs.rbx = info_gpa;
+	v->regs.rsp = 0;
+	v->regs.rdi = 0;
 }
 
 void svm_load_guest_cr3(struct vcpu *v)
