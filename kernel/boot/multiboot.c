@@ -52,8 +52,10 @@ static const char *elf_image_problem(const uint8_t *image, size_t size)
 		return "too small to be an ELF file";
 	if (memcmp(image, "\x7f" "ELF", 4) != 0)
 		return "not an ELF file (bad magic)";
+	if (image[4] == 1 && image[18] == 3)
+		return NULL; /* ELF32 i386: a native multiboot kernel, for mode=nested */
 	if (image[4] != 2)
-		return "an ELF file, but not 64-bit (ELFCLASS64 expected)";
+		return "an ELF file, but neither ELF64 x86-64 nor ELF32 i386";
 	if (image[5] != 1)
 		return "an ELF file, but not little-endian";
 	uint16_t machine = (uint16_t)(image[18] | image[19] << 8);
@@ -74,8 +76,11 @@ void multiboot_print_modules(const struct multiboot_info *mbi)
 		const char *args = mods[i].string ? (const char *)phys_to_virt(mods[i].string) : "";
 		size_t size = mods[i].mod_end - mods[i].mod_start;
 		const char *problem = elf_image_problem(phys_to_virt(mods[i].mod_start), size);
+		const uint8_t *head = phys_to_virt(mods[i].mod_start);
+		const char *kind = size > 4 && head[4] == 1 ? "ELF32 i386 kernel (runs with mode=nested)"
+							    : "ELF64 x86-64 image";
 		kprintf("  module %u: [%08x-%08x] %lu bytes \"%s\": %s\n", i, mods[i].mod_start, mods[i].mod_end,
-			size, args, problem ? problem : "ELF64 x86-64 image");
+			size, args, problem ? problem : kind);
 		if (problem)
 			kprintf("[hv] warning: module %u (\"%s\") is %s; it cannot be a guest image\n", i, args,
 				problem);
