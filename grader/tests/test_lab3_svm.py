@@ -177,3 +177,17 @@ def test_multiboot_kernel_needs_nested_paging(build, nonce):
     r.expect(r"^\[hv\] domain 'mb' refused: a native multiboot kernel runs only with mode=nested",
              "the refusal of a multiboot kernel without mode=nested")
     expect_exit(r, "hello", 0x10)
+
+
+@pytest.mark.points(2)
+@pytest.mark.student
+def test_guest_ram_is_populated_on_first_touch(build, nonce):
+    """Under nested paging a domain's RAM gets host frames only when first touched (a nested page
+    fault each): a 16 MiB guest that prints one line uses a handful of its 4096 pages."""
+    r = run_hypervisor(build, [f"{build.guest_native('hello')} name=hello mode=nested nonce={nonce}"], nonce)
+    expect_exit(r, "hello", 0x10)
+    m = r.expect(r"^\[hv\] d1 memory: (\d+) of (\d+) pages populated on first touch$", "the populated-pages line")
+    populated, total = int(m.group(1)), int(m.group(2))
+    exits = r.expect(r"^\[hv\] d1 exits:(.*)$", "the exit counters").group(1)
+    if not (0 < populated < total // 20) or "nested_page_fault=" not in exits:
+        r.fail(f"{populated} of {total} pages populated (exits:{exits}); expected a few, by nested page faults")

@@ -116,20 +116,47 @@ static const char *parse_config(const char *options, struct domain_config *cfg)
 
 paddr_t domain_gpa_to_hpa(const struct domain *d, uint64_t gpa)
 {
-	if (gpa >= d->memory_bytes)
+	if (gpa >= d->memory_bytes || !d->p2m[gpa / PAGE_SIZE])
 		return 0;
 	return d->p2m[gpa / PAGE_SIZE] + gpa % PAGE_SIZE;
 }
 
+bool domain_populate(struct domain *d, uint64_t gpa)
+{
+	uint64_t gfn = gpa / PAGE_SIZE;
+	if (gpa >= d->memory_bytes || d->p2m[gfn])
+		return false;
+	paddr_t frame = frame_alloc();
+	if (!frame || !paging_map(d->pml4, gfn * PAGE_SIZE, frame, PTE_USER | PTE_WRITE)) {
+		if (frame)
+			frame_free(frame);
+		domain_crash(d, "out of host memory for its guest-physical page 0x%lx", gfn * PAGE_SIZE);
+		return false;
+	}
+	d->p2m[gfn] = frame;
+	d->pages_populated++;
+	return true;
+}
+
 /* Copy between guest memory and a hypervisor buffer, page by page (guest
- * frames are not contiguous in host memory). */
-static bool copy_guest(const struct domain *d, uint64_t gpa, void *buf, size_t size, bool to_guest)
+ * frames are not contiguous in host memory). A page the guest never touched
+ * reads as zeros; writing one populates it. */
+static bool copy_guest(struct domain *d, uint64_t gpa, void *buf, size_t size, bool to_guest)
 {
 	if (gpa > d->memory_bytes || size > d->memory_bytes - gpa)
 		return false;
 	uint8_t *p = buf;
 	while (size) {
 		size_t chunk = MIN(size, PAGE_SIZE - gpa % PAGE_SIZE);
+		if (!domain_gpa_to_hpa(d, gpa)) {
+			if (!to_guest) {
+				memset(p, 0, chunk);
+				gpa += chunk, p += chunk, size -= chunk;
+				continue;
+			}
+			if (!domain_populate(d, gpa))
+				return false;
+		}
 		void *host = phys_to_virt(domain_gpa_to_hpa(d, gpa));
 		if (to_guest)
 			memcpy(host, p, chunk);
@@ -142,7 +169,7 @@ static bool copy_guest(const struct domain *d, uint64_t gpa, void *buf, size_t s
 
 bool domain_read(const struct domain *d, uint64_t gpa, void *dst, size_t size)
 {
-	return copy_guest(d, gpa, dst, size, false);
+	return copy_guest((struct domain *)d, gpa, dst, size, false); /* reads never populate */
 }
 
 bool domain_write(struct domain *d, uint64_t gpa, const void *src, size_t size)
@@ -162,6 +189,10 @@ static bool allocate_memory(struct domain *d)
 	d->pml4 = d->hvm && d->paging == PAGING_SHADOW ? paging_create_guest_root() : paging_create_address_space();
 	if (!d->p2m || !d->pml4)
 		return false;
+	/* Nested paging under SVM: RAM comes on first touch, by nested page
+	 * fault (domain_populate), as Linux KVM populates guest memory. */
+	if (d->lazy_memory)
+		return true;
 	for (uint64_t gfn = 0; gfn < d->page_count; gfn++) {
 		d->p2m[gfn] = frame_alloc();
 		if (!d->p2m[gfn])
@@ -225,14 +256,17 @@ struct domain *domain_create(const void *image, size_t size, const char *options
 	d->paging = cfg.paging;
 	d->hvm = cfg.hvm;
 	d->umip = cfg.umip;
+	/* The VMX backend builds its EPT from the whole p2m when the vCPU is set up. */
+	const struct vcpu_ops *ops = !d->hvm ? &pv_vcpu_ops : cpu.vmx && cpu.ept && !cpu.svm ? &vmx_vcpu_ops
+											: &svm_vcpu_ops;
+	d->lazy_memory = d->paging == PAGING_NESTED && ops == &svm_vcpu_ops;
 	d->state = DOMAIN_RUNNABLE;
 
 	/* The guest's command line goes in its last page; RDI points at it. */
 	uint64_t cmdline_gpa = d->memory_bytes - PAGE_SIZE;
 	if (!allocate_memory(d) || !(multiboot ? multiboot_image_load(d, image) : image_load(d, image)) ||
 	    !domain_write(d, cmdline_gpa, cfg.guest_cmdline, strlen(cfg.guest_cmdline) + 1) ||
-	    !(d->vcpu = vcpu_create(d, !d->hvm ? &pv_vcpu_ops : cpu.vmx && cpu.ept && !cpu.svm ? &vmx_vcpu_ops
-											   : &svm_vcpu_ops))) {
+	    !(d->vcpu = vcpu_create(d, ops))) {
 		kprintf("[hv] domain '%s' refused: out of memory\n", cfg.name);
 		domain_destroy(d);
 		return NULL;

@@ -37,6 +37,8 @@ struct domain {
 	enum domain_state state;         /**< where it is in its life */
 	enum paging_mode paging;         /**< how its memory is mapped */
 	bool hvm;                        /**< runs on a hardware-assisted backend (type=hvm; implied by mode=nested) */
+	bool lazy_memory;                /**< RAM is populated on first touch (nested paging under SVM) */
+	uint64_t pages_populated;        /**< lazy_memory: pages populated so far */
 	uint64_t memory_bytes;           /**< guest-physical memory size */
 	uint64_t *p2m;                   /**< guest frame number -> host-physical address */
 	uint64_t page_count;             /**< entries of @c p2m */
@@ -75,7 +77,14 @@ void domain_crash(struct domain *domain, const char *fmt, ...) PRINTF_LIKE(2, 3)
 void domain_exit(struct domain *domain, uint32_t code);
 /** A byte from the guest's console: lines are printed prefixed with "[dN] ". */
 void domain_console_putc(struct domain *domain, char c);
-/** Host-physical address of guest-physical @p gpa, or 0 if outside the domain's memory. */
+/**
+ * Give guest-physical page @p gpa a frame (lazy_memory domains): allocate it,
+ * record it in the p2m, map it in the nested page table. False if the page
+ * is outside the domain or already populated (or host memory ran out: then
+ * the domain is crashed).
+ */
+bool domain_populate(struct domain *domain, uint64_t gpa);
+/** Host-physical address of guest-physical @p gpa, or 0 if outside the domain's memory or not populated yet. */
 paddr_t domain_gpa_to_hpa(const struct domain *domain, uint64_t gpa);
 /**
  * Copy @p size bytes from guest-physical @p gpa into @p dst.

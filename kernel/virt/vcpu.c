@@ -131,6 +131,8 @@ static void exit_msr(struct vcpu *v)
 static void exit_nested_page_fault(struct vcpu *v)
 {
 	uint64_t gpa = v->exit.fault_address;
+	if (v->domain->lazy_memory && domain_populate(v->domain, gpa))
+		return; /* first touch of a RAM page: now it has a frame; retry */
 	if (emulate_mmio(v, gpa))
 		return;
 	if (gpa >= v->domain->memory_bytes)
