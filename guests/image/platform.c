@@ -32,24 +32,7 @@ void platform_init(void)
 	/* Nothing to set up: the hypervisor emulates a UART that needs none. */
 }
 
-/* The same instructions as native (see above for what goes wrong). */
-void platform_irq_disable(void) { cli(); }
-void platform_irq_enable(void) { sti(); }
-bool platform_irqs_enabled(void) { return read_flags() & X86_RFLAGS_IF; }
-void platform_wait_for_interrupt(void) { sti_hlt(); }
-void *platform_shared_info(void) { return NULL; }
-
-unsigned long platform_irq_save(void)
-{
-	unsigned long flags = read_flags();
-	cli();
-	return flags;
-}
-
-void platform_irq_restore(unsigned long flags)
-{
-	write_flags(flags);
-}
+/* The interrupt flag: the real one (guests/lib/irq_flags.c), whose traps are the lesson. */
 
 void platform_putc(char c)
 {

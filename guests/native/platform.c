@@ -100,24 +100,4 @@ GUEST_NORETURN void platform_exit(enum guest_exit_code code)
 	}
 }
 
-/*
- * The interrupt flag: the real one. PUSHF/POPF carry IF at CPL 0 (SDM
- * Vol. 2B "POPF": IF changes only if CPL <= IOPL).
- */
-void platform_irq_disable(void) { cli(); }
-void platform_irq_enable(void) { sti(); }
-bool platform_irqs_enabled(void) { return read_flags() & X86_RFLAGS_IF; }
-void platform_wait_for_interrupt(void) { sti_hlt(); }
-void *platform_shared_info(void) { return NULL; }
-
-unsigned long platform_irq_save(void)
-{
-	unsigned long flags = read_flags();
-	cli();
-	return flags;
-}
-
-void platform_irq_restore(unsigned long flags)
-{
-	write_flags(flags);
-}
+/* The interrupt flag: the real one, guests/lib/irq_flags.c. */
