@@ -9,7 +9,7 @@ different: the lab's punch line.
 """
 import pytest
 
-from test_lab1_equivalence import (diff_lines, domain_end, expect_equivalent, expect_exit, module,
+from test_lab1_equivalence import (diff_lines, domain_end, domain_id, expect_equivalent, expect_exit, module,
                                    run_hypervisor, run_native, transcript)
 
 pytestmark = pytest.mark.handout("labs/lab3/README.md")
@@ -191,3 +191,24 @@ def test_guest_ram_is_populated_on_first_touch(build, nonce):
     exits = r.expect(r"^\[hv\] d1 exits:(.*)$", "the exit counters").group(1)
     if not (0 < populated < total // 20) or "nested_page_fault=" not in exits:
         r.fail(f"{populated} of {total} pages populated (exits:{exits}); expected a few, by nested page faults")
+
+
+@pytest.mark.points(3)
+@pytest.mark.student
+def test_dirty_logging_counts_the_pages_written(build, nonce):
+    """dirtylog=1 (the hook lab 6's live migration needs): nested entries start read-only, each
+    first write is a nested page fault that sets the page's bit. Two domains, one writing
+    8 + nonce % 48 pages and one writing none, differ by exactly that many."""
+    r = run_hypervisor(build, [module(build, "image", "dirty", "writer", nonce, "mode=nested dirtylog=1"),
+                               module(build, "image", "dirty", "idle", nonce, "mode=nested dirtylog=1 touch=0")],
+                       nonce)
+    expect_exit(r, "writer", 0x10)
+    expect_exit(r, "idle", 0x10)
+    counts = {}
+    for name in ("writer", "idle"):
+        m = r.expect(rf"^\[hv\] d{domain_id(r, name)} dirty log: (\d+) pages written$", f"{name}'s dirty-log line")
+        counts[name] = int(m.group(1))
+    pages = 8 + nonce % 48
+    if counts["writer"] - counts["idle"] != pages:
+        r.fail(f"the writer wrote {pages} more pages than the idle guest, but the dirty logs say "
+               f"{counts['writer']} vs {counts['idle']}")

@@ -42,6 +42,7 @@ struct domain_config {
 	uint64_t memory;
 	enum paging_mode paging;
 	bool hvm;
+	bool dirty_logging;
 	bool umip;
 	char guest_cmdline[GUEST_CMDLINE_MAX];
 };
@@ -56,6 +57,7 @@ static const char *parse_config(const char *options, struct domain_config *cfg)
 	cfg->memory = DEFAULT_MEMORY;
 	cfg->paging = PAGING_DIRECT;
 	cfg->hvm = false;
+	cfg->dirty_logging = false;
 	cfg->umip = true;
 	cfg->guest_cmdline[0] = '\0';
 	size_t used = 0;
@@ -84,6 +86,8 @@ static const char *parse_config(const char *options, struct domain_config *cfg)
 			cfg->memory = parse_size(word + 4);
 			if (cfg->memory < (1ull << 20) || cfg->memory > MAX_MEMORY || cfg->memory % PAGE_SIZE)
 				return "mem= must be a multiple of 4K between 1M and 64M";
+		} else if (strcmp(word, "dirtylog=1") == 0) {
+			cfg->dirty_logging = true;
 		} else if (strcmp(word, "type=pv") == 0 || strcmp(word, "type=hvm") == 0) {
 			cfg->hvm = word[5] == 'h';
 		} else if (strcmp(word, "umip=0") == 0 || strcmp(word, "umip=1") == 0) {
@@ -121,13 +125,25 @@ paddr_t domain_gpa_to_hpa(const struct domain *d, uint64_t gpa)
 	return d->p2m[gpa / PAGE_SIZE] + gpa % PAGE_SIZE;
 }
 
+void domain_mark_dirty(struct domain *d, uint64_t gpa)
+{
+	uint64_t gfn = gpa / PAGE_SIZE;
+	if (!d->dirty_logging || gfn >= d->page_count || (d->dirty_bitmap[gfn / 8] & (1u << (gfn % 8))))
+		return;
+	d->dirty_bitmap[gfn / 8] |= (uint8_t)(1u << (gfn % 8));
+	d->dirty_pages++;
+}
+
 bool domain_populate(struct domain *d, uint64_t gpa)
 {
 	uint64_t gfn = gpa / PAGE_SIZE;
 	if (gpa >= d->memory_bytes || d->p2m[gfn])
 		return false;
 	paddr_t frame = frame_alloc();
-	if (!frame || !paging_map(d->pml4, gfn * PAGE_SIZE, frame, PTE_USER | PTE_WRITE)) {
+	/* Under dirty logging a page starts read-only: its first write faults
+	 * and is recorded (see exit_nested_page_fault). */
+	uint64_t flags = PTE_USER | (d->dirty_logging ? 0 : PTE_WRITE);
+	if (!frame || !paging_map(d->pml4, gfn * PAGE_SIZE, frame, flags)) {
 		if (frame)
 			frame_free(frame);
 		domain_crash(d, "out of host memory for its guest-physical page 0x%lx", gfn * PAGE_SIZE);
@@ -158,6 +174,8 @@ static bool copy_guest(struct domain *d, uint64_t gpa, void *buf, size_t size, b
 				return false;
 		}
 		void *host = phys_to_virt(domain_gpa_to_hpa(d, gpa));
+		if (to_guest)
+			domain_mark_dirty(d, gpa);
 		if (to_guest)
 			memcpy(host, p, chunk);
 		else
@@ -220,6 +238,7 @@ void domain_destroy(struct domain *d)
 		if (d->p2m[gfn])
 			frame_free(d->p2m[gfn]);
 	kfree(d->p2m);
+	kfree(d->dirty_bitmap);
 	kfree(d);
 }
 
@@ -260,10 +279,23 @@ struct domain *domain_create(const void *image, size_t size, const char *options
 	const struct vcpu_ops *ops = !d->hvm ? &pv_vcpu_ops : cpu.vmx && cpu.ept && !cpu.svm ? &vmx_vcpu_ops
 											: &svm_vcpu_ops;
 	d->lazy_memory = d->paging == PAGING_NESTED && ops == &svm_vcpu_ops;
+	/* Dirty logging rides on the nested page table's write protection
+	 * (the hook lab 6's live migration needs). */
+	d->dirty_logging = cfg.dirty_logging && d->lazy_memory;
+	if (cfg.dirty_logging && !d->dirty_logging) {
+		kprintf("[hv] domain '%s' refused: dirtylog=1 needs mode=nested under AMD SVM (so far)\n", cfg.name);
+		kfree(d);
+		return NULL;
+	}
 	d->state = DOMAIN_RUNNABLE;
 
 	/* The guest's command line goes in its last page; RDI points at it. */
 	uint64_t cmdline_gpa = d->memory_bytes - PAGE_SIZE;
+	if (d->dirty_logging && !(d->dirty_bitmap = kzalloc(d->memory_bytes / PAGE_SIZE / 8 + 1))) {
+		kprintf("[hv] domain '%s' refused: out of memory\n", cfg.name);
+		kfree(d);
+		return NULL;
+	}
 	if (!allocate_memory(d) || !(multiboot ? multiboot_image_load(d, image) : image_load(d, image)) ||
 	    !domain_write(d, cmdline_gpa, cfg.guest_cmdline, strlen(cfg.guest_cmdline) + 1) ||
 	    !(d->vcpu = vcpu_create(d, ops))) {
@@ -281,6 +313,10 @@ struct domain *domain_create(const void *image, size_t size, const char *options
 		svm_load_guest_cr3(d->vcpu);
 	if (multiboot)
 		svm_enter_as_multiboot(d->vcpu, info.entry, multiboot_build_info(d, cfg.guest_cmdline));
+	if (d->dirty_logging) { /* the log starts with the guest: what loading it wrote does not count */
+		memset(d->dirty_bitmap, 0, d->memory_bytes / PAGE_SIZE / 8 + 1);
+		d->dirty_pages = 0;
+	}
 	next_domain_id++;
 	kprintf("[hv] d%u '%s' created: %lu KiB, mode %s%s, entry 0x%lx, cmdline \"%s\"\n", d->id, d->name,
 		d->memory_bytes >> 10, d->vcpu->ops->name, d->paging == PAGING_SHADOW ? " (shadow paging)" : "",

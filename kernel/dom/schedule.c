@@ -68,6 +68,8 @@ void domains_run_all(void)
 		kprintf("\n");
 		if (domains[i]->paging == PAGING_SHADOW)
 			shadow_print_stats(domains[i]);
+		if (domains[i]->dirty_logging)
+			kprintf("[hv] d%u dirty log: %lu pages written\n", domains[i]->id, domains[i]->dirty_pages);
 		if (domains[i]->lazy_memory)
 			kprintf("[hv] d%u memory: %lu of %lu pages populated on first touch\n", domains[i]->id,
 				domains[i]->pages_populated, domains[i]->page_count);

@@ -39,6 +39,9 @@ struct domain {
 	bool hvm;                        /**< runs on a hardware-assisted backend (type=hvm; implied by mode=nested) */
 	bool lazy_memory;                /**< RAM is populated on first touch (nested paging under SVM) */
 	uint64_t pages_populated;        /**< lazy_memory: pages populated so far */
+	bool dirty_logging;              /**< writes are tracked in @c dirty_bitmap (lab 6's live migration) */
+	uint8_t *dirty_bitmap;           /**< one bit per guest page written since logging began */
+	uint64_t dirty_pages;            /**< bits set in @c dirty_bitmap */
 	uint64_t memory_bytes;           /**< guest-physical memory size */
 	uint64_t *p2m;                   /**< guest frame number -> host-physical address */
 	uint64_t page_count;             /**< entries of @c p2m */
@@ -77,6 +80,11 @@ void domain_crash(struct domain *domain, const char *fmt, ...) PRINTF_LIKE(2, 3)
 void domain_exit(struct domain *domain, uint32_t code);
 /** A byte from the guest's console: lines are printed prefixed with "[dN] ". */
 void domain_console_putc(struct domain *domain, char c);
+/**
+ * Dirty logging: guest page @p gpa was written (by the guest, through a
+ * write-protection fault, or by the hypervisor); set its bit.
+ */
+void domain_mark_dirty(struct domain *domain, uint64_t gpa);
 /**
  * Give guest-physical page @p gpa a frame (lazy_memory domains): allocate it,
  * record it in the p2m, map it in the nested page table. False if the page

@@ -219,7 +219,9 @@ static void svm_run(struct vcpu *v)
 	sti(); /* the timer tick that made the guest exit is taken here */
 	__asm__ volatile("nop");
 	cli();
-	s->vmcb[VMCB_TLB_CONTROL] = 0;
+	/* Dirty logging changes nested entries between runs: flush this ASID's
+	 * TLB at the next VMRUN (simple; a real hypervisor flushes only then). */
+	s->vmcb[VMCB_TLB_CONTROL] = v->domain->dirty_logging ? 1 : 0;
 
 	v->regs.rax = *vmcb_u64(s, VMCB_RAX);
 	v->regs.rsp = *vmcb_u64(s, VMCB_RSP);

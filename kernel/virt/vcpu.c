@@ -131,8 +131,18 @@ static void exit_msr(struct vcpu *v)
 static void exit_nested_page_fault(struct vcpu *v)
 {
 	uint64_t gpa = v->exit.fault_address;
-	if (v->domain->lazy_memory && domain_populate(v->domain, gpa))
+	struct domain *d = v->domain;
+	if (d->lazy_memory && domain_populate(d, gpa))
 		return; /* first touch of a RAM page: now it has a frame; retry */
+	/* A write to a present page the nested table keeps read-only: dirty
+	 * logging. Record it, let writes through, retry (APM §15.25.6: EXITINFO1
+	 * bit 0 = present, bit 1 = write). */
+	paddr_t hpa = domain_gpa_to_hpa(d, gpa);
+	if (d->dirty_logging && hpa && (v->exit.error_code & 3) == 3) {
+		domain_mark_dirty(d, gpa);
+		paging_map(d->pml4, ALIGN_DOWN(gpa, PAGE_SIZE), ALIGN_DOWN(hpa, PAGE_SIZE), PTE_USER | PTE_WRITE);
+		return;
+	}
 	if (emulate_mmio(v, gpa))
 		return;
 	if (gpa >= v->domain->memory_bytes)
