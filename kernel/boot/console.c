@@ -5,7 +5,8 @@
  * "Register Summary"). We only transmit, polling the Line Status Register's
  * "transmit holding register empty" bit before each byte. Polling is slow
  * but needs no interrupts, so it works from the first instruction to the
- * last panic.
+ * last panic. Input is polled too (console_getc): the UART's receive FIFO
+ * holds what was typed until the hypervisor asks.
  */
 #include "console.h"
 #include "x86.h"
@@ -19,6 +20,7 @@
 #define UART_LCR 3         /* line control: word length, DLAB */
 #define UART_MCR 4         /* modem control */
 #define UART_LSR 5         /* line status */
+#define LSR_DATA_READY 0x01 /* a received byte waits in the receive buffer */
 #define LSR_THR_EMPTY 0x20 /* transmitter can take a byte */
 #define LSR_TX_DONE 0x40   /* transmitter has sent every byte */
 
@@ -60,4 +62,13 @@ void console_flush(void)
 	 * debug-exit write: bytes still in the UART would be lost. */
 	for (int i = 0; i < 1000000 && !(inb(COM1 + UART_LSR) & LSR_TX_DONE); i++)
 		;
+}
+
+int console_getc(void)
+{
+	uint8_t status = inb(COM1 + UART_LSR);
+	/* All-ones: no UART at all (nothing was ever received from nowhere). */
+	if (status == 0xff || !(status & LSR_DATA_READY))
+		return -1;
+	return inb(COM1 + UART_DATA);
 }

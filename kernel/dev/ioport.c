@@ -1,9 +1,11 @@
 /*
  * ioport.c — routing guest port I/O to emulated devices.
  *
- * The devices a test guest needs: COM1 (a 16550 UART reduced to what a
- * polling driver uses), the 8259 PIC pair and the 8254 PIT (pic.c, pit.c),
- * QEMU's debug-exit port, and Bochs' shutdown port.
+ * The PC platform a guest sees: COM1 (a 16550A, uart.c), the 8259 PIC pair
+ * with its edge/level registers (pic.c), the 8254 PIT and port 0x61
+ * (pit.c), the CMOS RTC (rtc.c), QEMU's debug-exit port and Bochs' shutdown
+ * port. Every other port reads all-ones and ignores writes, like an ISA bus
+ * with nothing on it.
  * Each guest gets its own console (lines are prefixed with its domain id);
  * nothing here touches the real hardware.
  */
@@ -12,42 +14,6 @@
 #include "vdev.h"
 
 #define COM1 0x3f8
-#define UART_LSR 5
-#define LSR_THR_EMPTY 0x20 /* the transmitter can take a byte */
-#define LSR_TEMT 0x40      /* and has sent everything */
-
-#define UART_LCR 3
-#define LCR_DLAB 0x80 /* ports +0 and +1 are the divisor latch, not data and IER */
-
-static uint32_t uart_read(struct domain *d, uint16_t port, unsigned size)
-{
-	(void)size;
-	if ((d->uart_registers[UART_LCR] & LCR_DLAB) && port - COM1 < 2)
-		return d->uart_divisor[port - COM1];
-	switch (port - COM1) {
-	case 0: /* receive buffer: nothing is ever received */
-		return 0;
-	case 2: /* interrupt identification: bit 0 set = no interrupt pending */
-		return 0x01;
-	case UART_LSR:
-		/* A polling driver waits for "transmit holding register empty":
-		 * say it always is, since the emulated UART sends instantly. */
-		return LSR_THR_EMPTY | LSR_TEMT;
-	default: /* IER, LCR, MCR, MSR, scratch: what was written */
-		return d->uart_registers[port - COM1];
-	}
-}
-
-static void uart_write(struct domain *d, uint16_t port, unsigned size, uint32_t value)
-{
-	(void)size;
-	if ((d->uart_registers[UART_LCR] & LCR_DLAB) && port - COM1 < 2)
-		d->uart_divisor[port - COM1] = (uint8_t)value; /* a driver setting the baud rate */
-	else if (port == COM1) /* the transmit holding register */
-		domain_console_putc(d, (char)value);
-	else
-		d->uart_registers[port - COM1] = (uint8_t)value;
-}
 
 /* QEMU's isa-debug-exit: the guest says it is done, with a code. */
 static void debug_exit_write(struct domain *d, uint16_t port, unsigned size, uint32_t value)
@@ -70,10 +36,13 @@ static void write_nothing(struct domain *d, uint16_t port, unsigned size, uint32
 }
 
 static const struct ioport_device devices[] = {
-	{"uart", COM1, 8, uart_read, uart_write},
+	{"uart", COM1, 8, vuart_read, vuart_write},
 	{"pic-master", 0x20, 2, vpic_read, vpic_write},
 	{"pic-slave", 0xa0, 2, vpic_read, vpic_write},
+	{"pic-elcr", 0x4d0, 2, vpic_elcr_read, vpic_elcr_write},
 	{"pit", 0x40, 4, vpit_read, vpit_write},
+	{"system-control", 0x61, 1, vpit_port61_read, vpit_port61_write},
+	{"rtc", 0x70, 2, vrtc_read, vrtc_write},
 	{"debug-exit", 0xf4, 4, read_nothing, debug_exit_write},
 	{"bochs-shutdown", 0x8900, 1, read_nothing, write_nothing},
 };

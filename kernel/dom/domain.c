@@ -11,6 +11,7 @@
 #include "cpu.h"
 #include "domain.h"
 #include "image.h"
+#include "linux_boot.h"
 #include "mm.h"
 #include "paging.h"
 #include "string.h"
@@ -19,7 +20,7 @@
 #include "vmx.h"
 
 #define DEFAULT_MEMORY (16ull << 20)
-#define MAX_MEMORY (64ull << 20)
+#define MAX_MEMORY (1ull << 30) /* 1 GiB: what the initial identity tables cover */
 #define GUEST_CMDLINE_MAX 512
 
 static unsigned next_domain_id = 1;
@@ -85,7 +86,7 @@ static const char *parse_config(const char *options, struct domain_config *cfg)
 		} else if (strncmp(word, "mem=", 4) == 0) {
 			cfg->memory = parse_size(word + 4);
 			if (cfg->memory < (1ull << 20) || cfg->memory > MAX_MEMORY || cfg->memory % PAGE_SIZE)
-				return "mem= must be a multiple of 4K between 1M and 64M";
+				return "mem= must be a multiple of 4K between 1M and 1G";
 		} else if (strcmp(word, "dirtylog=1") == 0) {
 			cfg->dirty_logging = true;
 		} else if (strcmp(word, "type=pv") == 0 || strcmp(word, "type=hvm") == 0) {
@@ -244,15 +245,35 @@ void domain_destroy(struct domain *d)
 
 struct domain *domain_create(const void *image, size_t size, const char *options)
 {
+	return domain_create_with_initrd(image, size, options, NULL, 0);
+}
+
+struct domain *domain_create_with_initrd(const void *image, size_t size, const char *options, const void *initrd,
+					 size_t initrd_size)
+{
 	static struct domain_config cfg;
+	static struct linux_boot linux_info;
 	struct image_info info;
 	const char *problem = parse_config(options, &cfg);
+	/* A bzImage is an unmodified Linux kernel (dom/linux_boot.c). */
+	bool bzimage = !problem && linux_is_bzimage(image, size);
+	if (!problem && !bzimage && linux_foreign_kernel(image, size))
+		problem = linux_foreign_kernel(image, size)[0] == 'a' ? "a Linux kernel for arm64, not x86-64"
+								       : "a Linux kernel for RISC-V, not x86-64";
 	/* An ELF32 is a native multiboot kernel, which only the hardware can run
 	 * unmodified (DESIGN §5: the very binary QEMU boots natively). */
-	bool multiboot = !problem && size > 4 && ((const uint8_t *)image)[4] == 1;
-	if (!problem)
+	bool multiboot = !problem && !bzimage && size > 4 && ((const uint8_t *)image)[4] == 1;
+	if (!problem && bzimage) {
+		problem = linux_check(image, size, initrd_size, cfg.memory, &linux_info);
+		info = (struct image_info){.entry = linux_info.entry};
+	} else if (!problem) {
 		problem = multiboot ? multiboot_image_check(image, size, cfg.memory, &info)
 				    : image_check(image, size, cfg.memory, &info);
+	}
+	if (!problem && initrd_size && !bzimage)
+		problem = "an initrd goes only with a Linux bzImage";
+	if (!problem && bzimage && (!cfg.hvm || !cpu.svm))
+		problem = "a Linux bzImage runs only as type=hvm (mode=nested or mode=shadow), under AMD SVM (so far)";
 	if (!problem && multiboot && (cfg.paging != PAGING_NESTED || !cpu.svm))
 		problem = "a native multiboot kernel runs only with mode=nested, under AMD SVM (so far)";
 	if (!problem && cfg.hvm && !(cpu.svm ? svm_enable() : vmx_enable()))
@@ -296,7 +317,10 @@ struct domain *domain_create(const void *image, size_t size, const char *options
 		kfree(d);
 		return NULL;
 	}
-	if (!allocate_memory(d) || !(multiboot ? multiboot_image_load(d, image) : image_load(d, image)) ||
+	if (!allocate_memory(d) ||
+	    !(bzimage     ? linux_load(d, image, initrd, cfg.guest_cmdline, &linux_info)
+	      : multiboot ? multiboot_image_load(d, image)
+			  : image_load(d, image)) ||
 	    !domain_write(d, cmdline_gpa, cfg.guest_cmdline, strlen(cfg.guest_cmdline) + 1) ||
 	    !(d->vcpu = vcpu_create(d, ops))) {
 		kprintf("[hv] domain '%s' refused: out of memory\n", cfg.name);
@@ -313,6 +337,8 @@ struct domain *domain_create(const void *image, size_t size, const char *options
 		svm_load_guest_cr3(d->vcpu);
 	if (multiboot)
 		svm_enter_as_multiboot(d->vcpu, info.entry, multiboot_build_info(d, cfg.guest_cmdline));
+	if (bzimage)
+		linux_enter(d->vcpu, &linux_info);
 	if (d->dirty_logging) { /* the log starts with the guest: what loading it wrote does not count */
 		memset(d->dirty_bitmap, 0, d->memory_bytes / PAGE_SIZE / 8 + 1);
 		d->dirty_pages = 0;

@@ -7,6 +7,7 @@
  */
 #include "console.h"
 #include "domain.h"
+#include "linux_boot.h"
 #include "memlayout.h"
 #include "multiboot.h"
 #include "paging.h"
@@ -23,15 +24,26 @@ void domains_run_all(void)
 {
 	const struct multiboot_info *mbi = boot_info;
 	struct domain **domains = domain_table;
-	unsigned count = 0;
+	unsigned count = 0, refused = 0;
 	if (!(mbi->flags & MULTIBOOT_INFO_MODS) || mbi->mods_count == 0)
 		return;
 
 	const struct multiboot_module *mods = phys_to_virt(mbi->mods_addr);
 	for (uint32_t i = 0; i < mbi->mods_count && count < DOMAIN_MAX; i++) {
 		const char *options = mods[i].string ? (const char *)phys_to_virt(mods[i].string) : "";
-		struct domain *d = domain_create(phys_to_virt(mods[i].mod_start), mods[i].mod_end - mods[i].mod_start,
-						 options);
+		const void *image = phys_to_virt(mods[i].mod_start);
+		size_t size = mods[i].mod_end - mods[i].mod_start;
+		/* A module marked "initrd" is the initial RAM disk of the one before it. */
+		const void *initrd = NULL;
+		size_t initrd_size = 0;
+		if (i + 1 < mbi->mods_count && mods[i + 1].string &&
+		    linux_module_is_initrd(phys_to_virt(mods[i + 1].string))) {
+			i++;
+			initrd = phys_to_virt(mods[i].mod_start);
+			initrd_size = mods[i].mod_end - mods[i].mod_start;
+		}
+		struct domain *d = domain_create_with_initrd(image, size, options, initrd, initrd_size);
+		refused += d == NULL;
 		if (d)
 			domains[count++] = d;
 	}
@@ -80,5 +92,5 @@ void domains_run_all(void)
 	}
 	domain_count = 0;
 	kprintf("[hv] all domains ended: %u exited, %u crashed, %u refused\n", exited, crashed,
-		mbi->mods_count - count);
+		refused);
 }

@@ -13,6 +13,8 @@ void console_init(void);
 void console_putc(char c);
 /** Wait until the UART has sent every byte (before ending the run). */
 void console_flush(void);
+/** A byte typed on the console (COM1's receive buffer), or -1 if none waits. Never blocks. */
+int console_getc(void);
 /** Write a NUL-terminated string. */
 void console_puts(const char *s);
 

@@ -52,11 +52,11 @@ struct domain {
 	struct shadow_stats shadow;      /**< mode=shadow: counters */
 	uint64_t mmio_scratch;           /**< the MMIO test device's scratch register */
 	uint64_t mmio_accesses;          /**< accesses the MMIO test device has seen */
-	uint8_t uart_registers[8];       /**< the emulated UART's plain registers (IER, LCR, MCR, scratch) */
-	uint8_t uart_divisor[2];         /**< the UART's baud divisor latch (ports +0/+1 while LCR.DLAB = 1) */
+	struct vuart uart;               /**< emulated 16550A on COM1 */
+	struct vrtc rtc;                 /**< emulated CMOS RTC */
 	bool umip;                       /**< run with CR4.UMIP (option umip=0 turns it off, lab 1's lesson) */
 	struct vpic pic;                 /**< emulated 8259 pair */
-	struct vpit pit;                 /**< emulated 8254 channel 0 */
+	struct vpit pit;                 /**< emulated 8254 */
 	uint64_t shared_info_gpa;        /**< the shared-info page (0: none registered) */
 	uint64_t timer_period_ticks;     /**< set_timer hypercall: period in hypervisor ticks (0: off) */
 	uint64_t timer_next_tick;        /**< set_timer hypercall: when it fires next */
@@ -72,6 +72,12 @@ struct domain {
  * options are bad; nothing is left half-created.
  */
 struct domain *domain_create(const void *image, size_t size, const char *options);
+/**
+ * domain_create() for a Linux bzImage with its initial RAM disk @p initrd
+ * (@p initrd_size bytes; NULL and 0 for none), which only a bzImage takes.
+ */
+struct domain *domain_create_with_initrd(const void *image, size_t size, const char *options, const void *initrd,
+					 size_t initrd_size);
 /** Free everything the domain holds. */
 void domain_destroy(struct domain *domain);
 /** End @p domain because of something fatal it did; logs one line with the reason and RIP. */

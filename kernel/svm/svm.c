@@ -301,6 +301,26 @@ void svm_enter_as_multiboot(struct vcpu *v, uint64_t entry, uint64_t info_gpa)
 	v->regs.rdi = 0;
 }
 
+void svm_enter_long_mode(struct vcpu *v, uint64_t entry, uint16_t code_selector, uint16_t data_selector,
+			 uint64_t gdt_base, uint16_t gdt_limit)
+{
+	struct svm_state *s = v->backend;
+	/* The descriptors the guest's GDT holds at those selectors, as the CPU
+	 * would have cached them: 64-bit code (L=1), flat data (APM §15.5.1). */
+	set_segment(s, VMCB_CS, code_selector, 0xa9b, 0xffffffff, 0);
+	set_segment(s, VMCB_SS, data_selector, 0xc93, 0xffffffff, 0);
+	set_segment(s, VMCB_DS, data_selector, 0xc93, 0xffffffff, 0);
+	set_segment(s, VMCB_ES, data_selector, 0xc93, 0xffffffff, 0);
+	set_segment(s, VMCB_FS, data_selector, 0xc93, 0xffffffff, 0);
+	set_segment(s, VMCB_GS, data_selector, 0xc93, 0xffffffff, 0);
+	set_segment(s, VMCB_GDTR, 0, 0, gdt_limit, gdt_base);
+	*vmcb_u64(s, VMCB_CR0) = v->cr0;
+	*vmcb_u64(s, VMCB_CR3) = v->cr3;
+	*vmcb_u64(s, VMCB_CR4) = v->cr4;
+	*vmcb_u64(s, VMCB_EFER) = v->efer | EFER_SVME;
+	v->regs.rip = entry;
+}
+
 void svm_load_guest_cr3(struct vcpu *v)
 {
 	struct svm_state *s = v->backend;

@@ -212,6 +212,7 @@ static void update_timers(struct vcpu *v)
 	struct domain *d = v->domain;
 	uint64_t now = timer_ticks();
 	vpit_update(d, now);
+	vuart_poll_input(d); /* what was typed on the console, for a guest that listens */
 	if (d->timer_period_ticks && now >= d->timer_next_tick) {
 		v->timer_pending = true;
 		d->timer_count++;
