@@ -231,7 +231,7 @@ uint32_t vpit_port61_read(struct domain *d, uint16_t port, unsigned size)
 	(void)port, (void)size;
 	uint64_t now = vpit_clock();
 	const struct vpit_channel *c2 = &d->pit.channel[2];
-	bool out2 = d->pit.gate2 ? output(c2, now) : (c2->counting ? output(c2, now) : false);
+	bool out2 = output(c2, now);
 	return (d->pit.gate2 ? 0x01 : 0) | (d->pit.speaker ? 0x02 : 0) | d->pit.port61_high |
 	       ((now / 18) & 1 ? 0x10 : 0) | (out2 ? 0x20 : 0);
 }
