@@ -110,6 +110,14 @@ static void become_interactive(struct domain *d)
 	d->console_length = 0;
 }
 
+void vuart_end_line(struct domain *d)
+{
+	if (d->uart.interactive && !d->uart.at_line_start) {
+		console_putc('\n');
+		d->uart.at_line_start = true;
+	}
+}
+
 uint32_t vuart_read(struct domain *d, uint16_t port, unsigned size)
 {
 	(void)size;

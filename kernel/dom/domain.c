@@ -369,6 +369,7 @@ static void flush_console(struct domain *d)
 {
 	if (d->console_length)
 		domain_console_putc(d, '\n');
+	vuart_end_line(d); /* an interactive console's half line (a prompt) */
 }
 
 void domain_exit(struct domain *d, uint32_t code)

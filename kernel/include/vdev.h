@@ -131,6 +131,9 @@ void vuart_write(struct domain *d, uint16_t port, unsigned size, uint32_t value)
 /** Move bytes typed on the hypervisor's console into @p d's receive FIFO, if it listens. */
 void vuart_poll_input(struct domain *d);
 
+/** End an interactive console's unfinished line, so that the hypervisor's next line starts clean. */
+void vuart_end_line(struct domain *d);
+
 /** RTC port read (0x70, 0x71). */
 uint32_t vrtc_read(struct domain *d, uint16_t port, unsigned size);
 /** RTC port write. */
