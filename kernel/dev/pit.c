@@ -264,4 +264,10 @@ void vpit_update(struct domain *d, uint64_t now_ticks)
 	 * real PIC does for a CPU that had interrupts off. */
 	vpic_raise_irq(d, 0);
 	c->next_irq = next_rising_edge(c, now);
+	/* The hypervisor notices edges only when it runs (an exit, its own
+	 * tick), so this one may be late. If the next edge is nearer than half
+	 * a period, this late one stands for it too: two interrupts a moment
+	 * apart would tell the guest its timer runs at many times its rate. */
+	if ((c->mode == 2 || c->mode == 3) && c->next_irq - now < c->count / 2)
+		c->next_irq += c->count;
 }
