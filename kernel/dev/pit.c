@@ -271,3 +271,14 @@ void vpit_update(struct domain *d, uint64_t now_ticks)
 	if ((c->mode == 2 || c->mode == 3) && c->next_irq - now < c->count / 2)
 		c->next_irq += c->count;
 }
+
+/* The scheduler's idle loop asks this to wake a halted guest exactly when
+ * its next timer interrupt is due, not at the hypervisor's next tick (which
+ * would merge a 250 Hz guest's ticks into 100 Hz ones and slow its clock). */
+uint64_t vpit_next_interrupt(const struct domain *d)
+{
+	const struct vpit_channel *c = &d->pit.channel[0];
+	if (!c->next_irq || (d->pic.chip[0].imr & 1))
+		return 0; /* no edge coming, or IRQ 0 masked: nothing to wake for */
+	return c->next_irq;
+}

@@ -13,12 +13,36 @@
 #include "paging.h"
 #include "shadow.h"
 #include "timer.h"
+#include "vdev.h"
 #include "vcpu.h"
 #include "x86.h"
 
 /* Every live domain, for the scheduler and for the GDB helpers (hv-domains). */
 struct domain *domain_table[DOMAIN_MAX];
 unsigned domain_count;
+
+/* Every domain is halted. Sleep until the next tick, unless a guest's own
+ * timer (its emulated PIT) is due before: then wait for exactly that
+ * moment, with interrupts on, so that the guest's interrupt is on time. */
+static void idle_until_next_event(struct domain **domains, unsigned count)
+{
+	uint64_t soonest = 0;
+	for (unsigned i = 0; i < count; i++) {
+		uint64_t due = domains[i]->state == DOMAIN_RUNNABLE ? vpit_next_interrupt(domains[i]) : 0;
+		if (due && (!soonest || due < soonest))
+			soonest = due;
+	}
+	if (!soonest || (int64_t)(soonest - vpit_clock()) >= (int64_t)(VPIT_HZ / TIMER_HZ)) {
+		timer_wait_ticks(1);
+		return;
+	}
+	uint64_t tick = timer_ticks(), flags = read_rflags();
+	sti();
+	while (vpit_clock() < soonest && timer_ticks() == tick)
+		__asm__ volatile("pause");
+	if (!(flags & RFLAGS_IF))
+		cli();
+}
 
 void domains_run_all(void)
 {
@@ -67,7 +91,7 @@ void domains_run_all(void)
 		}
 		/* Every domain waits for an interrupt: sleep until the next tick. */
 		if (any && all_idle)
-			timer_wait_ticks(1);
+			idle_until_next_event(domains, count);
 	}
 
 	unsigned exited = 0, crashed = 0;

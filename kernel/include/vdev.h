@@ -124,6 +124,9 @@ void vpit_port61_write(struct domain *d, uint16_t port, unsigned size, uint32_t 
 /** Bring the PIT up to now, raising IRQ 0 if channel 0's output rose. @p now is unused (the PIT keeps its own clock). */
 void vpit_update(struct domain *d, uint64_t now);
 
+/** vpit_clock() at which @p d's next unmasked IRQ 0 edge is due, or 0 if none is coming. */
+uint64_t vpit_next_interrupt(const struct domain *d);
+
 /** UART port read (0x3f8-0x3ff). */
 uint32_t vuart_read(struct domain *d, uint16_t port, unsigned size);
 /** UART port write. */
