@@ -134,6 +134,7 @@ demo: deps
 LINUX_DIR  := build/linux
 LINUX_MODE ?= nested
 LINUX_ARGS ?= console=ttyS0 earlyprintk=ttyS0 acpi=off pci=off nolapic tsc=reliable
+LINUX_HV_ARGS ?= nonce=1
 LINUX_MODULES = $(LINUX_DIR)/vmlinuz name=linux mem=256M type=hvm mode=$(LINUX_MODE) $(LINUX_ARGS),$(LINUX_DIR)/initramfs.cpio.gz initrd
 
 $(LINUX_DIR)/vmlinuz $(LINUX_DIR)/busybox:
@@ -147,7 +148,7 @@ linux-files: $(LINUX_DIR)/vmlinuz $(LINUX_DIR)/initramfs.cpio.gz
 linux: $(KERNEL32) linux-files
 	@echo "*** Debian's $$(cat $(LINUX_DIR)/version) on $(BUILD), mode=$(LINUX_MODE): the shell comes in about 10 s"
 	@echo "*** (nested paging; minutes with LINUX_MODE=shadow). 'poweroff' ends it, Ctrl-a x quits QEMU."
-	@$(PYTHON) scripts/qemu-status $(QEMU) $(QEMU_FLAGS) -m 512M -serial mon:stdio -kernel $(KERNEL32) -append "$(HV_ARGS)" -initrd "$(LINUX_MODULES)" $(QEMU_EXTRA)
+	@$(PYTHON) scripts/qemu-status $(QEMU) $(QEMU_FLAGS) -m 512M -serial mon:stdio -kernel $(KERNEL32) -append "$(LINUX_HV_ARGS)" -initrd "$(LINUX_MODULES)" $(QEMU_EXTRA)
 
 .PHONY: linux linux-files
 
