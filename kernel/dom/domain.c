@@ -234,6 +234,8 @@ void domain_destroy(struct domain *d)
 		vcpu_destroy(d->vcpu);
 	if (d->pml4)
 		paging_destroy_address_space(d->pml4);
+	if (d->shadow_user_pml4)
+		paging_destroy_address_space(d->shadow_user_pml4);
 	for (uint64_t gfn = 0; d->p2m && gfn < d->page_count; gfn++)
 		if (d->p2m[gfn])
 			frame_free(d->p2m[gfn]);

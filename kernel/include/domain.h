@@ -45,7 +45,8 @@ struct domain {
 	uint64_t memory_bytes;           /**< guest-physical memory size */
 	uint64_t *p2m;                   /**< guest frame number -> host-physical address */
 	uint64_t page_count;             /**< entries of @c p2m */
-	uint64_t pml4;                   /**< the address space it runs in (pv direct) */
+	uint64_t pml4;                   /**< the address space it runs in (pv direct; the kernel shadow root under mode=shadow) */
+	uint64_t shadow_user_pml4;       /**< mode=shadow, pv: the shadow root of guest user mode (0 until first needed) */
 	struct vcpu *vcpu;               /**< its only vCPU (SMP guests later) */
 	uint32_t exit_code;              /**< what the guest wrote to the debug-exit port */
 	char console[DOMAIN_CONSOLE_LINE]; /**< the guest's console line being assembled */

@@ -285,10 +285,48 @@ static bool fetch_and_decode(struct vcpu *v, struct insn *insn)
 	return false;
 }
 
+/* Guest user mode (virtual CPL 3, lab 2). There, as on bare metal, the
+ * privileged instructions fault: the guest's kernel gets the #GP the CPU
+ * raised (CLI, HLT, MOV CR3, port I/O, ...) and nothing is emulated. What is
+ * left to emulate is what CPL 3 may do but traps here all the same: INT n
+ * (the gate's DPL decides, in pv_bounce), IRETQ, and SGDT/SIDT/SLDT/STR/SMSW
+ * unless the guest set CR4.UMIP. SVM/VMX instructions stay #UD: the guest's
+ * CPU has neither. */
+static bool emulated_in_guest_user_mode(const struct vcpu *v, const struct insn *insn)
+{
+	switch (insn->cls) {
+	case INSN_INT:
+	case INSN_INT3:
+	case INSN_INT1:
+	case INSN_INTO:
+	case INSN_IRET:
+		return true;
+	case INSN_SGDT:
+	case INSN_SIDT:
+	case INSN_SLDT:
+	case INSN_STR:
+	case INSN_SMSW:
+		return !(v->cr4 & CR4_UMIP);
+	case INSN_VMRUN: case INSN_VMMCALL: case INSN_VMLOAD: case INSN_VMSAVE: case INSN_STGI: case INSN_CLGI:
+	case INSN_SKINIT: case INSN_INVLPGA: case INSN_VMCALL: case INSN_VMLAUNCH: case INSN_VMRESUME:
+	case INSN_VMXOFF: case INSN_VMXON: case INSN_VMCLEAR: case INSN_VMPTRLD: case INSN_VMPTRST:
+	case INSN_VMREAD: case INSN_VMWRITE: case INSN_INVEPT: case INSN_INVVPID:
+		return true;
+	default:
+		return false;
+	}
+}
+
 void emulate_privileged(struct vcpu *v)
 {
 	struct insn insn;
-	if (fetch_and_decode(v, &insn) && dispatch(v, &insn) == EMULATE_DONE)
+	if (!fetch_and_decode(v, &insn))
+		return;
+	if (v->virtual_cpl == 3 && !emulated_in_guest_user_mode(v, &insn)) {
+		vcpu_inject_exception(v, v->exit.vector, v->exit.has_error_code, v->exit.error_code);
+		return;
+	}
+	if (dispatch(v, &insn) == EMULATE_DONE)
 		v->regs.rip += insn.length;
 }
 

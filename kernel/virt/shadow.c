@@ -8,8 +8,16 @@
  * empty; for an HVM guest (CPL 0, lab 3) it is a root of its own with no
  * hypervisor half at all (paging_create_guest_root). Each
  * shadow entry maps one 4 KiB guest-virtual page, even inside a guest 2 MiB
- * page ("splintering"), so every entry is U=1 (the guest runs at CPL 3),
- * and W/NX follow the guest's.
+ * page ("splintering"); W/NX follow the guest's.
+ *
+ * The U/S split. A PV guest's kernel and its user mode both really run at
+ * CPL 3, so a U bit in the shadow cannot keep its user mode out of its
+ * kernel's pages: every PV entry is U=1, and a PV guest gets *two* roots
+ * (Xen PV's split): domain->pml4 for its kernel and domain->shadow_user_pml4
+ * for its user mode, which only ever receives pages the guest marks U=1 at
+ * every level. The PV backend loads the one of the mode the guest runs in.
+ * An HVM guest's CPL is real, so its single root carries the guest's
+ * effective U bit and the CPU does the check.
  */
 #include "console.h"
 #include "cpu.h"
@@ -49,7 +57,17 @@ uint64_t shadow_build_initial_tables(struct domain *d)
 	return pml4;
 }
 
-bool shadow_install(struct vcpu *v, uint64_t gva, uint64_t gpa, bool writable, bool executable)
+uint64_t shadow_root_for(struct vcpu *v, bool guest_user)
+{
+	struct domain *d = v->domain;
+	if (!guest_user || d->hvm)
+		return d->pml4;
+	if (!d->shadow_user_pml4)
+		d->shadow_user_pml4 = paging_create_address_space(); /* hypervisor half shared, U=0 */
+	return d->shadow_user_pml4;
+}
+
+bool shadow_install(struct vcpu *v, uint64_t gva, uint64_t gpa, bool writable, bool executable, bool user)
 {
 	struct domain *d = v->domain;
 	paddr_t hpa = domain_gpa_to_hpa(d, gpa);
@@ -64,8 +82,11 @@ bool shadow_install(struct vcpu *v, uint64_t gva, uint64_t gpa, bool writable, b
 			why);
 		return false;
 	}
-	uint64_t flags = PTE_USER | (writable ? PTE_WRITE : 0) | (!executable && cpu.nx ? PTE_NX : 0);
-	if (!paging_map(d->pml4, ALIGN_DOWN(gva, PAGE_SIZE), ALIGN_DOWN(hpa, PAGE_SIZE), flags)) {
+	/* PV: U=1 always (CPL 3), the root says which mode may use the entry. */
+	uint64_t flags = (user || !d->hvm ? PTE_USER : 0) | (writable ? PTE_WRITE : 0) |
+			 (!executable && cpu.nx ? PTE_NX : 0);
+	uint64_t root = shadow_root_for(v, v->virtual_cpl == 3);
+	if (!root || !paging_map(root, ALIGN_DOWN(gva, PAGE_SIZE), ALIGN_DOWN(hpa, PAGE_SIZE), flags)) {
 		domain_crash(d, "out of memory for shadow page tables");
 		return false;
 	}
@@ -76,6 +97,8 @@ bool shadow_install(struct vcpu *v, uint64_t gva, uint64_t gpa, bool writable, b
 void shadow_flush(struct vcpu *v)
 {
 	paging_clear(v->domain->pml4);
+	if (v->domain->shadow_user_pml4)
+		paging_clear(v->domain->shadow_user_pml4);
 }
 
 void shadow_invlpg(struct vcpu *v, uint64_t gva)
@@ -84,6 +107,8 @@ void shadow_invlpg(struct vcpu *v, uint64_t gva)
 	 * of that region. Flushing more than asked is always allowed. */
 	v->domain->shadow.invlpgs++;
 	paging_drop_2m_region(v->domain->pml4, gva);
+	if (v->domain->shadow_user_pml4)
+		paging_drop_2m_region(v->domain->shadow_user_pml4, gva);
 }
 
 void shadow_print_stats(struct domain *d)
@@ -91,4 +116,7 @@ void shadow_print_stats(struct domain *d)
 	kprintf("[hv] d%u shadow: hidden_faults=%lu true_faults=%lu cr3_loads=%lu invlpg=%lu refused=%lu\n", d->id,
 		d->shadow.hidden_faults, d->shadow.true_faults, d->shadow.cr3_loads, d->shadow.invlpgs,
 		d->shadow.refused);
+	if (d->shadow.user_entries)
+		kprintf("[hv] d%u shadow: user_entries=%lu kernel_entries=%lu (root switches)\n", d->id,
+			d->shadow.user_entries, d->shadow.kernel_entries);
 }

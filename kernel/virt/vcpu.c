@@ -166,10 +166,10 @@ static void exit_page_fault(struct vcpu *v)
 	}
 	/* In paging mode "direct" every guest page is mapped, so a #PF is the
 	 * guest's own: an access outside its memory, or to page 0. It gets the
-	 * fault it would get natively at CPL 0: the same CR2, and an error code
-	 * without the U bit that running at CPL 3 added. */
+	 * fault it would get natively: the same CR2 and error code (the PV
+	 * backend already made its U bit the guest's own CPL). */
 	v->cr2 = v->exit.fault_address;
-	vcpu_inject_exception(v, VEC_PF, true, v->exit.error_code & ~PF_USER);
+	vcpu_inject_exception(v, VEC_PF, true, v->exit.error_code);
 }
 
 static void exit_hypercall(struct vcpu *v)
