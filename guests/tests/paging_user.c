@@ -130,7 +130,7 @@ static struct process *current;
 static uint64_t user_base, nonce;
 static volatile uint64_t secret, sink;
 static uint64_t secret_value;
-static uint64_t syscalls, kills;
+static uint64_t syscalls, kills, runs, returns_to_user;
 static uint64_t expected_cr2; /* the address the current attack touches */
 static const char *diff_key;  /* set: the kill line may differ natively (QEMU), print it as DIFF */
 static int failures;
@@ -168,6 +168,7 @@ static void syscall_handler(struct guest_frame *f)
 	default:
 		f->rax = (uint64_t)-38;
 	}
+	returns_to_user++; /* the runtime's IRETQ with this frame */
 }
 
 /* #PF and #GP from user mode kill the process; in the kernel they are bugs. */
@@ -219,6 +220,7 @@ static uint64_t run(struct process *p, enum user_op op, uint64_t a, uint64_t b)
 	 * whatever the shadow holds for them must not serve the user. */
 	secret = secret_value;
 	sink += kernel_function();
+	runs++;
 	return user_run(user_base, stack_top(), data_va());
 }
 
@@ -313,6 +315,8 @@ void guest_main(void)
 	compute(p, seed1 ^ seed2, 3);
 
 	gprintf("system calls: %lu, processes killed: %lu\n", syscalls, kills);
+	gprintf("entries into user mode: %lu, into the kernel from user mode: %lu\n", runs + returns_to_user,
+		syscalls + kills);
 	gprintf("cr3 loads: %lu, invlpg: %lu\n", paging_cr3_loads(), paging_invlpgs());
 	if (failures)
 		guest_fail("%d check(s) failed", failures);
