@@ -75,17 +75,30 @@ def test_user_programs_compute(build, nonce):
 
 
 # What each attack must give the guest kernel: the hardware's error code (SDM Vol. 3A §4.7: U = 4, P = 1,
-# W = 2, I/D = 0x10) and the kill.
+# W = 2, I/D = 0x10; §6.13 for #GP) and the kill. Keys: what follows "pid N" on the line before.
 ATTACKS = [
-    ("reads a kernel page", "#PF error 0x5, cr2 matches: yes, killed"),
-    ("writes a kernel page", "#PF error 0x7, cr2 matches: yes, killed"),
-    ("calls a kernel function", "#PF error 0x15, cr2 matches: yes, killed"),
-    ("reads an unmapped page of its own", "#PF error 0x4, cr2 matches: yes, killed"),
-    ("jumps into its no-execute data page", "#PF error 0x15, cr2 matches: yes, killed"),
-    ("executes cli", "#GP error 0x0, killed"),
-    ("executes hlt", "#GP error 0x0, killed"),
-    ("executes mov to cr3", "#GP error 0x0, killed"),
+    (" reads a kernel page", "#PF error 0x5, cr2 matches: yes, killed"),
+    (" writes a kernel page", "#PF error 0x7, cr2 matches: yes, killed"),
+    (" calls a kernel function", "#PF error 0x15, cr2 matches: yes, killed"),
+    (" reads an unmapped page of its own", "#PF error 0x4, cr2 matches: yes, killed"),
+    (" jumps into its no-execute data page", "#PF error 0x15, cr2 matches: yes, killed"),
+    (" executes cli", "#GP error 0x0, killed"),
+    (" executes hlt", "#GP error 0x0, killed"),
+    (" executes mov to cr3", "#GP error 0x0, killed"),
+    (" iretqs to the kernel's code segment", "#GP error 0x8, killed"),
+    # The virtual TLB of user mode: the kernel clears U in a user PTE, then flushes.
+    (", its data page made kernel-only + invlpg", "#PF error 0x5, cr2 matches: yes, killed"),
+    (", its data page made kernel-only + cr3 reload", "#PF error 0x5, cr2 matches: yes, killed"),
 ]
+
+
+def line_after(lines, key):
+    """(pid, the line after) for the first line `pid N<key>:`, or (None, None)."""
+    for i, line in enumerate(lines):
+        m = re.fullmatch(rf"pid (\d){re.escape(key)}:", line)
+        if m:
+            return m.group(1), lines[i + 1] if i + 1 < len(lines) else "(nothing)"
+    return None, None
 
 
 @pytest.mark.points(10)
@@ -94,20 +107,31 @@ def test_user_cannot_touch_kernel_pages(build, nonce):
     r = run_user(build, nonce)
     lines = transcript(r, "user")
     problems = []
-    for what, want in ATTACKS:
-        i = next((k for k, line in enumerate(lines) if re.fullmatch(rf"pid \d {re.escape(what)}:", line)), None)
-        if i is None:
-            problems.append(f"no 'pid N {what}:' line")
-            continue
-        pid = lines[i].split()[1]
-        got = lines[i + 1] if i + 1 < len(lines) else "(nothing)"
-        if got != f"pid {pid}: {want}":
-            problems.append(f"pid {pid} {what}: expected 'pid {pid}: {want}', got '{got}'")
+    for key, want in ATTACKS:
+        pid, got = line_after(lines, key)
+        if pid is None:
+            problems.append(f"no 'pid N{key}:' line")
+        elif got != f"pid {pid}: {want}":
+            problems.append(f"pid {pid}{key}: expected 'pid {pid}: {want}', got '{got}'")
     if "kernel secret unchanged: yes" not in lines:
         problems.append("the user write reached the guest kernel's secret ('kernel secret unchanged: yes' missing)")
+    pid, got = line_after(lines, " iretqs within user mode")
+    if got != f"pid {pid}: report 0x{nonce ^ 0x1237:016x}":
+        problems.append(f"an IRETQ from user mode to user mode should go on: expected 'pid {pid}: report "
+                        f"0x{nonce ^ 0x1237:016x}', got '{got}'")
     if problems:
         r.fail("guest user mode must not reach guest-kernel pages nor privileged state "
                "(a separate shadow root for user mode; #GP for privileged instructions):\n  " + "\n  ".join(problems))
+
+
+@pytest.mark.points(2)
+def test_timer_preempts_user_mode(build, nonce):
+    """A virtual timer interrupt while the guest runs in user mode reaches its kernel with a user frame."""
+    r = run_user(build, nonce)
+    pid, got = line_after(transcript(r, "user"), " spins in user mode")
+    want = f"pid {pid}: timer interrupt in user mode, frame: user cs yes, if yes; preempted"
+    if got != want:
+        r.fail(f"expected '{want}' after 'pid {pid} spins in user mode:', got '{got}'")
 
 
 @pytest.mark.points(3)

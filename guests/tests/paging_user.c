@@ -17,7 +17,11 @@
  *   or one forbidden thing: read / write / execute a kernel page, read an
  *   unmapped page, execute its own NX data page, CLI, HLT, MOV to CR3,
  *   INT 0x81 (a gate with DPL 0), INT 0x82 (the hypervisor's hypercall
- *   vector: to a user program, just another DPL-0 gate of its kernel).
+ *   vector: to a user program, just another DPL-0 gate of its kernel),
+ *   IRETQ up to the kernel's CS; or an IRETQ within user mode; or a spin
+ *   that only the timer interrupt ends.
+ * The kernel also takes a user page back (clears U) and flushes it with
+ * INVLPG, then with a CR3 reload: the user root must forget it too.
  *
  * Natively the CPU enforces all of it: a user access to a U = 0 page is #PF
  * with error U | P (| W), a privileged instruction #GP(0), INT n through a
@@ -41,6 +45,7 @@ static uint8_t pool[POOL_PAGES][PAGE_SIZE] __attribute__((aligned(PAGE_SIZE)));
 #define VECTOR_PF 14
 #define SYSCALL_VECTOR 0x80
 #define CLOSED_VECTOR 0x81
+#define IRQ_TIMER 32 /* IRQ 0, with the PIC remapped to vectors 32-47 */
 
 /* System calls: RAX = number, RDI = argument, result in RAX. */
 #define SYS_EXIT 0
@@ -50,6 +55,7 @@ static uint8_t pool[POOL_PAGES][PAGE_SIZE] __attribute__((aligned(PAGE_SIZE)));
 /* The user program's operations (first word of its parameter block). */
 enum user_op {
 	OP_COMPUTE, OP_READ, OP_WRITE, OP_CALL, OP_CLI, OP_HLT, OP_MOV_CR3, OP_INT_CLOSED, OP_INT_HYPERCALL,
+	OP_IRET_KERNEL, OP_IRET_USER, OP_SPIN,
 };
 
 /* user_run()'s value for a killed process: the vector in the low byte. */
@@ -81,6 +87,9 @@ __asm__(".pushsection .text\n"
 	"cmpq $6, %rax\n\tje 70f\n\t"
 	"cmpq $7, %rax\n\tje 80f\n\t"
 	"cmpq $8, %rax\n\tje 90f\n\t"
+	"cmpq $9, %rax\n\tje 100f\n\t"
+	"cmpq $10, %rax\n\tje 110f\n\t"
+	"cmpq $11, %rax\n\tje 120f\n\t"
 	"jmp 99f\n"
 	/* compute: RBX = x, RCX = count, R12 = heap pointer, R13 = sum */
 	"10:\n\t"
@@ -115,6 +124,15 @@ __asm__(".pushsection .text\n"
 	"70:\n\tmovq %rsi, %cr3\n\tjmp 99f\n"
 	"80:\n\tint $0x81\n\tjmp 99f\n"
 	"90:\n\tint $0x82\n\tjmp 99f\n"
+	/* IRETQ up to the kernel's CS 0x08 (and RIP = a), which must #GP */
+	"100:\n\tmovq %rsp, %rax\n\tpushq $0x10\n\tpushq %rax\n\tpushq $0x202\n\t"
+	"pushq $0x08\n\tpushq %rsi\n\tiretq\n\tjmp 99f\n"
+	/* IRETQ within user mode (USER_SS, USER_CS), then report(a) */
+	"110:\n\tmovq %rsp, %rax\n\tpushq $0x1b\n\tpushq %rax\n\tpushq $0x202\n\t"
+	"pushq $0x23\n\tleaq 111f(%rip), %rax\n\tpushq %rax\n\tiretq\n"
+	"111:\n\tmovq %rsi, %rdi\n\tmovl $1, %eax\n\tint $0x80\n\tjmp 99f\n"
+	/* spin until something takes the CPU away */
+	"120:\n\tincq %rbx\n\tjmp 120b\n"
 	"99:\n\tmovl $0, %eax\n\txorl %edi, %edi\n\tint $0x80\n\tud2\n"
 	"user_program_end:\n"
 	".popsection");
@@ -130,7 +148,7 @@ static struct process *current;
 static uint64_t user_base, nonce;
 static volatile uint64_t secret, sink;
 static uint64_t secret_value;
-static uint64_t syscalls, kills, runs, returns_to_user;
+static uint64_t syscalls, kills, preemptions, runs, returns_to_user, page_faults;
 static uint64_t expected_cr2; /* the address the current attack touches */
 static const char *diff_key;  /* set: the kill line may differ natively (QEMU), print it as DIFF */
 static int failures;
@@ -178,6 +196,7 @@ static void fault_handler(struct guest_frame *f)
 		guest_fail("%s in the kernel: error 0x%lx at rip 0x%lx", guest_vector_name((unsigned)f->vector),
 			   f->error_code, f->rip);
 	kills++;
+	page_faults += f->vector == VECTOR_PF;
 	if (f->vector == VECTOR_PF)
 		gprintf("pid %u: #PF error 0x%lx, cr2 matches: %s, killed\n", current->pid, f->error_code,
 			yes(read_cr2() == expected_cr2));
@@ -208,11 +227,37 @@ static void make_process(struct process *p, unsigned pid)
 		guest_error("cannot map process %u", pid);
 }
 
-/* Enter process @p with parameter block {op, a, b}; returns what user_run() did. */
+/* The timer (8254 channel 0 through the 8259, as guests/tests/timer.c
+ * programs them): it preempts a process that spins in user mode. */
+static void timer_handler(struct guest_frame *f)
+{
+	outb(0x20, 0x20); /* non-specific EOI */
+	if (!user_frame(f))
+		return;
+	preemptions++;
+	gprintf("pid %u: timer interrupt in user mode, frame: user cs %s, if %s; preempted\n", current->pid,
+		yes(f->cs == USER_CS), yes(f->rflags & X86_RFLAGS_IF));
+	user_return(KILLED | IRQ_TIMER);
+}
+
+static void timer_start(void)
+{
+	static const uint8_t init[][2] = {
+		{ 0x20, 0x11 }, { 0xa0, 0x11 }, { 0x21, IRQ_TIMER }, { 0xa1, IRQ_TIMER + 8 }, { 0x21, 0x04 },
+		{ 0xa1, 0x02 }, { 0x21, 0x01 }, { 0xa1, 0x01 }, { 0x21, 0xfe }, { 0xa1, 0xff },
+		{ 0x43, 0x34 }, { 0x40, (1193182 / 100) & 0xff }, { 0x40, (1193182 / 100) >> 8 },
+	};
+	for (unsigned i = 0; i < ARRAY_SIZE(init); i++)
+		outb(init[i][0], init[i][1]);
+}
+
+/* Enter process @p with parameter block {op, a, b}; returns what user_run() did.
+ * Switching to another process loads its CR3 (a context switch). */
 static uint64_t run(struct process *p, enum user_op op, uint64_t a, uint64_t b)
 {
+	if (current != p)
+		paging_load_cr3(p->pml4);
 	current = p;
-	paging_load_cr3(p->pml4);
 	p->data[0] = op;
 	p->data[1] = a;
 	p->data[2] = b;
@@ -311,13 +356,48 @@ void guest_main(void)
 		diff_key = NULL;
 	}
 
-	/* 5. A killed process's address space still works. */
+	/* 5. IRETQ from user mode: up to the kernel's CS (#GP(0x8)), or within user mode. */
+	gprintf("pid %u iretqs to the kernel's code segment:\n", p->pid);
+	expect_killed(run(p, OP_IRET_KERNEL, (uint64_t)(uintptr_t)kernel_function, 0), VECTOR_GP);
+	gprintf("pid %u iretqs within user mode:\n", p->pid);
+	run(p, OP_IRET_USER, nonce ^ 0x1237, 0);
+
+	/* 6. The kernel takes a user page back (U cleared): after INVLPG, and
+	 * after a CR3 reload, the user program's first read of its parameter
+	 * block faults. */
+	uint64_t *pte = paging_leaf(p->pml4, data_va(), NULL);
+	p->data[3] = ~nonce;
+	run(p, OP_READ, data_va() + 24, 0); /* the page is in use... */
+	*pte &= ~PTE_U;
+	paging_invlpg(data_va());
+	gprintf("pid %u, its data page made kernel-only + invlpg:\n", p->pid);
+	expected_cr2 = data_va();
+	expect_killed(run(p, OP_COMPUTE, seed1, 3), VECTOR_PF);
+	*pte |= PTE_U;
+	paging_invlpg(data_va());
+	run(p, OP_READ, data_va() + 24, 0);
+	*pte &= ~PTE_U;
+	paging_load_cr3(p->pml4);
+	gprintf("pid %u, its data page made kernel-only + cr3 reload:\n", p->pid);
+	expect_killed(run(p, OP_COMPUTE, seed1, 3), VECTOR_PF);
+	*pte |= PTE_U;
+	paging_invlpg(data_va());
+
+	/* 7. A killed process's address space still works. */
 	compute(p, seed1 ^ seed2, 3);
+
+	/* 8. The timer preempts a process spinning in user mode. */
+	guest_set_handler(IRQ_TIMER, timer_handler);
+	timer_start();
+	gprintf("pid %u spins in user mode:\n", p->pid);
+	expect_killed(run(p, OP_SPIN, 0, 0), IRQ_TIMER);
+	outb(0x21, 0xff); /* quiet again */
 
 	gprintf("system calls: %lu, processes killed: %lu\n", syscalls, kills);
 	gprintf("entries into user mode: %lu, into the kernel from user mode: %lu\n", runs + returns_to_user,
-		syscalls + kills);
+		syscalls + kills + preemptions);
 	gprintf("cr3 loads: %lu, invlpg: %lu\n", paging_cr3_loads(), paging_invlpgs());
+	gprintf("true faults seen: %lu\n", page_faults);
 	if (failures)
 		guest_fail("%d check(s) failed", failures);
 	guest_pass();
