@@ -138,7 +138,9 @@ static enum emulation_result emulate_software_interrupt(struct vcpu *v, const st
 	uint8_t vector = insn->cls == INSN_INT ? (uint8_t)insn->imm : insn->cls == INSN_INT3 ? VEC_BP
 						 : insn->cls == INSN_INT1 ? VEC_DB : 4 /* #OF */;
 	v->regs.rip += insn->length;
-	if (!pv_bounce(v, vector, BOUNCE_SOFTWARE, false, 0)) {
+	/* INT1 (ICEBP) is delivered like the #DB it raises: no DPL check (SDM
+	 * Vol. 3A §6.12.1.1); INT n, INT3 and INTO are software interrupts. */
+	if (!pv_bounce(v, vector, insn->cls == INSN_INT1 ? BOUNCE_EXCEPTION : BOUNCE_SOFTWARE, false, 0)) {
 		v->regs.rip -= insn->length;
 		vcpu_inject_exception(v, VEC_GP, true, (uint32_t)vector * 8 + 2);
 	}
