@@ -253,6 +253,7 @@ def test_vmx_access_outside_guest_memory_is_an_ept_violation(vmx):
     if not end or end[0] != "crashed" or "outside" not in end[1]:
         r.fail(f"the guest touching guest-physical memory it does not have should crash alone "
                f"('... outside its N KiB'); it: {end}")
+    expect_exit(vmx.domain("hello"), "hello", 0x10)
 
 
 @pytest.mark.points(3)
