@@ -34,6 +34,14 @@ enum emulation_result emulate_string_io(struct vcpu *vcpu, uint16_t port, unsign
 bool emulate_mmio(struct vcpu *vcpu, uint64_t gpa);
 /** Store an IN result of @p size bytes in RAX (a 4-byte IN zero-extends). */
 void emulate_set_accumulator(struct vcpu *vcpu, uint32_t value, unsigned size);
+/**
+ * RDMSR (@p write false) or WRMSR of the MSR in ECX by a hardware-assisted
+ * guest, for the few MSRs its backend intercepts (kernel/virt/msr.c): EFER,
+ * the TSC, the APIC base; any other is absent (\#GP). Works on the vCPU's
+ * state (efer, msr.tsc_offset, msr.apic_base), which the backend loads at
+ * the next entry. Returns false if \#GP was injected (RIP must not advance).
+ */
+bool msr_emulate(struct vcpu *vcpu, bool write);
 /** CPUID for a hardware-assisted guest: the host's answers with SVM/VMX hidden and the hypervisor leaves added. */
 void cpuid_emulate(struct vcpu *vcpu);
 

@@ -132,51 +132,6 @@ static void svm_teardown(struct vcpu *v)
 	v->backend = NULL;
 }
 
-/* The MSRs the MSR permission map sends here. The guest must not learn
- * about SVM (EFER.SVME reads 0, the SVM MSRs do not exist) nor reach the
- * host (a TSC write becomes an offset). Returns false if #GP was injected. */
-bool svm_emulate_msr(struct vcpu *v, struct svm_state *s, bool write)
-{
-	uint32_t msr = (uint32_t)v->regs.rcx;
-	uint64_t value = (v->regs.rdx << 32) | (uint32_t)v->regs.rax;
-	switch (msr) {
-	case MSR_EFER:
-		if (write) {
-			/* SCE, NXE, and LME while paging is off (APM Vol. 2 §14.6); LMA
-			 * is the CPU's to set; SVME stays on, invisibly. */
-			uint64_t current = *vmcb_u64(s, VMCB_EFER) & ~EFER_SVME, lma = 1ul << 10;
-			uint64_t changeable = EFER_SCE | (cpu.nx ? EFER_NXE : 0) |
-					      (*vmcb_u64(s, VMCB_CR0) & CR0_PG ? 0 : EFER_LME);
-			if ((value & ~changeable & ~lma) != (current & ~changeable & ~lma))
-				goto fault;
-			*vmcb_u64(s, VMCB_EFER) = (value & ~lma) | (current & lma) | EFER_SVME;
-			v->efer = *vmcb_u64(s, VMCB_EFER) & ~EFER_SVME;
-		}
-		value = *vmcb_u64(s, VMCB_EFER) & ~EFER_SVME;
-		break;
-	case 0x10: /* IA32_TIME_STAMP_COUNTER */
-		if (write)
-			*vmcb_u64(s, VMCB_TSC_OFFSET) = value - rdtsc();
-		value = rdtsc() + *vmcb_u64(s, VMCB_TSC_OFFSET);
-		break;
-	case 0x1b: /* IA32_APIC_BASE: the guest's view only */
-		if (write)
-			v->msr.apic_base = value;
-		value = v->msr.apic_base;
-		break;
-	default: /* VM_CR, IGNNE, SMM_CTL, VM_HSAVE_PA: absent on a CPU without SVM */
-		goto fault;
-	}
-	if (!write) {
-		v->regs.rax = (uint32_t)value;
-		v->regs.rdx = value >> 32;
-	}
-	return true;
-fault:
-	svm_inject_exception(v, VEC_GP, true, 0);
-	return false;
-}
-
 /* An event that was being delivered when the exit happened must not be
  * lost (APM §15.7.2): queue it again. Only the valid bit makes it real. */
 static void requeue_interrupted_event(struct svm_state *s)
@@ -202,6 +157,10 @@ static void svm_run(struct vcpu *v)
 		*vmcb_u64(s, VMCB_CR2) = v->cr2;
 		s->vmcb[VMCB_TLB_CONTROL] = 1;
 	}
+	/* What an intercepted WRMSR changed (kernel/virt/msr.c); SVME stays
+	 * on in the guest's EFER, invisibly (VMRUN requires it). */
+	*vmcb_u64(s, VMCB_EFER) = v->efer | EFER_SVME;
+	*vmcb_u64(s, VMCB_TSC_OFFSET) = v->msr.tsc_offset;
 	*vmcb_u64(s, VMCB_RAX) = v->regs.rax;
 	*vmcb_u64(s, VMCB_RSP) = v->regs.rsp;
 	*vmcb_u64(s, VMCB_RIP) = v->regs.rip;

@@ -65,8 +65,6 @@ static inline void set_segment(struct svm_state *s, unsigned offset, uint16_t se
 	*(uint64_t *)(s->vmcb + offset + 8) = base;
 }
 
-/* The MSRs the permission map sends to the hypervisor (svm.c); false if #GP was injected. */
-bool svm_emulate_msr(struct vcpu *v, struct svm_state *s, bool write);
 /* Queue an exception for the next VMRUN (svm.c). */
 void svm_inject_exception(struct vcpu *v, uint8_t vector, bool has_error, uint32_t error);
 

@@ -136,11 +136,11 @@ static void exit_nested_page_fault(struct vcpu *v)
 		return; /* first touch of a RAM page: now it has a frame; retry */
 	/* A write to a present page the nested table keeps read-only: dirty
 	 * logging. Record it, let writes through, retry (APM §15.25.6: EXITINFO1
-	 * bit 0 = present, bit 1 = write). */
+	 * bit 0 = present, bit 1 = write; the VMX backend says the same). */
 	paddr_t hpa = domain_gpa_to_hpa(d, gpa);
 	if (d->dirty_logging && hpa && (v->exit.error_code & 3) == 3) {
 		domain_mark_dirty(d, gpa);
-		paging_map(d->pml4, ALIGN_DOWN(gpa, PAGE_SIZE), ALIGN_DOWN(hpa, PAGE_SIZE), PTE_USER | PTE_WRITE);
+		domain_map_nested(d, gpa, hpa, true);
 		return;
 	}
 	if (emulate_mmio(v, gpa))
