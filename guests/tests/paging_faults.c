@@ -15,6 +15,11 @@
  * own says U = 1 and knows nothing of the guest's tables) and deliver the
  * fault with CR2 = the address (lab 2's true faults).
  *
+ * Last, a recursive mapping (a PML4 entry naming the PML4 itself: a legal
+ * loop) turns the page tables into ordinary pages; a PTE written through
+ * it, then INVLPG, remaps a page. Under a shadow cache that write lands on
+ * a write-protected guest page table and is emulated (lab 2, part 2).
+ *
  * Some faults are fixed by the handler and the access retried (map the
  * page, set W, clear NX or the reserved bit); the others are abandoned
  * (the access is skipped). Each line names the nonce-chosen address.
@@ -270,6 +275,28 @@ void guest_main(void)
 	expect_fault(what_2m_ro, WRITE, va + (target - base), t, PF_P | PF_W, fix_set_w);
 	gprintf("  the retried write reached the target: %s\n", large_target == t ? "yes" : "NO");
 	failures += large_target != t;
+
+	/* A recursive mapping: PML4[k] -> the PML4. The address (k, 254, 0, pd)
+	 * walks PML4 -> PML4 -> PDPT -> PD and lands on the page table of
+	 * `region` as a data page: its entries are 8-byte words there. */
+	unsigned k = 230 + nonce % 20;
+	space[k] = (uint64_t)(uintptr_t)space | PTE_P | PTE_W;
+	va = region + 20 * PAGE_SIZE;
+	t = tag();
+	paging_map(space, va, (uint64_t)(uintptr_t)fresh_frame(t), PTE_W | PTE_NX);
+	bool before = *(volatile uint64_t *)(uintptr_t)va == t;
+	volatile uint64_t *window = (volatile uint64_t *)(uintptr_t)(paging_address(k, 254, 0, pd) +
+								   8 * paging_index(va, 1));
+	uint64_t t2 = tag();
+	uint64_t frame2 = (uint64_t)(uintptr_t)fresh_frame(t2);
+	*window = frame2 | PTE_P | PTE_W | PTE_NX;
+	paging_invlpg(va);
+	bool after = *(volatile uint64_t *)(uintptr_t)va == t2 && (*window & PTE_ADDR) == frame2;
+	gprintf("recursive mapping at pml4 slot %u: the page's tag: %s; a pte written through it, invlpg: "
+		"the new page's tag: %s\n", k, before ? "yes" : "NO", after ? "yes" : "NO");
+	failures += !before + !after;
+	space[k] = 0;
+	paging_load_cr3(space);
 
 	gprintf("cr3 loads: %lu, invlpg: %lu\n", paging_cr3_loads(), paging_invlpgs());
 	gprintf("true faults seen: %lu\n", paging_faults_seen());
