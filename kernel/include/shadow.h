@@ -80,7 +80,7 @@ struct shadow_stats {
 struct shadow_space {
 	bool in_use;         /**< the slot holds a shadow */
 	uint64_t guest_cr3;  /**< the key: the guest CR3's table address (bits 51:12) */
-	paddr_t root[2];     /**< shadow PML4s (host-physical); root[0] is the one the CPU runs on */
+	paddr_t root[2];     /**< shadow PML4s (host-physical; 0: none); so far the CPU runs on root[0] */
 	uint64_t last_used;  /**< the cache's clock when it was last switched to (for LRU eviction) */
 	uint64_t pages;      /**< shadow page-table pages it holds, roots included */
 };

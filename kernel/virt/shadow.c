@@ -135,7 +135,9 @@ static void switch_to(struct vcpu *v, struct shadow_space *space)
 /* Empty @space's shadow (its key stays). */
 static void empty_space(struct domain *d, struct shadow_space *space)
 {
-	shadow_account(d, space, -(long)paging_clear(space->root[0]));
+	for (unsigned r = 0; r < 2; r++)
+		if (space->root[r])
+			shadow_account(d, space, -(long)paging_clear(space->root[r]));
 }
 
 /* Free @space's roots and everything below them. */
@@ -143,10 +145,13 @@ static void free_space(struct domain *d, struct shadow_space *space)
 {
 	unsigned slot = (unsigned)(space - d->shadow_cache.spaces);
 	empty_space(d, space);
-	frame_free(space->root[0]);
-	shadow_account(d, space, -1);
+	for (unsigned r = 0; r < 2; r++)
+		if (space->root[r]) {
+			frame_free(space->root[r]);
+			shadow_account(d, space, -1);
+			space->root[r] = 0;
+		}
 	space->in_use = false;
-	space->root[0] = 0;
 	/* No shadow entry of this slot derives from any guest table any more. */
 	for (unsigned i = 0; i < d->shadow_cache.pt_count; i++)
 		for (unsigned u = 0; u < d->shadow_cache.pt_pages[i].use_count; u++)
@@ -226,8 +231,11 @@ void shadow_invlpg(struct vcpu *v, uint64_t gva)
 	 * changed the guest entry already dropped what derived from it — but a
 	 * TLB must honour INVLPG, and so does the virtual one. */
 	struct domain *d = v->domain;
+	struct shadow_space *space = d->shadow_cache.current;
 	d->shadow.invlpgs++;
-	shadow_account(d, d->shadow_cache.current, -(long)paging_drop_2m_region(shadow_current_root(v), gva));
+	for (unsigned r = 0; r < 2; r++)
+		if (space->root[r])
+			shadow_account(d, space, -(long)paging_drop_2m_region(space->root[r], gva));
 }
 
 void shadow_init(struct domain *d, bool cache)
@@ -254,8 +262,9 @@ void shadow_destroy(struct domain *d)
 	if (!c->current)
 		return; /* shadow_init() never ran: domain_destroy() frees domain->pml4 */
 	for (unsigned i = 0; i < SHADOW_CACHE_SIZE; i++)
-		if (c->spaces[i].in_use)
-			paging_destroy_address_space(c->spaces[i].root[0]);
+		for (unsigned r = 0; r < 2; r++)
+			if (c->spaces[i].in_use && c->spaces[i].root[r])
+				paging_destroy_address_space(c->spaces[i].root[r]);
 	d->pml4 = 0;
 	c->current = NULL;
 	kfree(c->pt_index);

@@ -77,10 +77,14 @@ static void drop_in_spaces(struct domain *d, uint8_t slots, uint64_t va, int lev
 		struct shadow_space *space = &c->spaces[i];
 		if (!space->in_use || !(slots & (1u << i)))
 			continue;
-		if (level == 4) /* the whole address space */
-			shadow_account(d, space, -(long)paging_clear(space->root[0]));
-		else
-			shadow_account(d, space, -(long)paging_drop_entry(space->root[0], canonical(va), level));
+		for (unsigned r = 0; r < 2; r++) {
+			if (!space->root[r])
+				continue;
+			if (level == 4) /* the whole address space */
+				shadow_account(d, space, -(long)paging_clear(space->root[r]));
+			else
+				shadow_account(d, space, -(long)paging_drop_entry(space->root[r], canonical(va), level));
+		}
 	}
 }
 
@@ -112,9 +116,10 @@ static struct shadow_pt_page *track(struct domain *d, uint64_t gfn)
 	/* Only a frame some shadow ever mapped writable needs the search. */
 	if (c->mapped_writable[gfn / 8] & (1u << (gfn % 8)))
 		for (unsigned i = 0; i < SHADOW_CACHE_SIZE; i++)
-			if (c->spaces[i].in_use)
-				paging_write_protect_frame(c->spaces[i].root[0], domain_gpa_to_hpa(d, gfn * PAGE_SIZE),
-							   SHADOW_PTE_PROTECTED);
+			for (unsigned r = 0; r < 2; r++)
+				if (c->spaces[i].in_use && c->spaces[i].root[r])
+					paging_write_protect_frame(c->spaces[i].root[r],
+								   domain_gpa_to_hpa(d, gfn * PAGE_SIZE), SHADOW_PTE_PROTECTED);
 	return p;
 }
 
@@ -225,9 +230,10 @@ void shadow_unprotect(struct domain *d, uint64_t gfn)
 		drop_in_spaces(d, p->uses[u].spaces, p->uses[u].base, p->uses[u].level + 1);
 	/* Its read-only mappings go too; the next access maps it as usual. */
 	for (unsigned i = 0; i < SHADOW_CACHE_SIZE; i++)
-		if (c->spaces[i].in_use)
-			paging_unmap_marked_frame(c->spaces[i].root[0], domain_gpa_to_hpa(d, gfn * PAGE_SIZE),
-						  SHADOW_PTE_PROTECTED);
+		for (unsigned r = 0; r < 2; r++)
+			if (c->spaces[i].in_use && c->spaces[i].root[r])
+				paging_unmap_marked_frame(c->spaces[i].root[r], domain_gpa_to_hpa(d, gfn * PAGE_SIZE),
+							  SHADOW_PTE_PROTECTED);
 	/* Out of the table: the last entry takes its place. */
 	unsigned index = (unsigned)(p - c->pt_pages);
 	c->pt_index[gfn] = 0;
