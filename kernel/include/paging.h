@@ -57,13 +57,17 @@ unsigned paging_drop_2m_region(paddr_t pml4, vaddr_t va);
  * Returns the number of tables freed.
  */
 unsigned paging_drop_entry(paddr_t pml4, vaddr_t va, int level);
+/** For paging_write_protect_frame() and paging_unmap_marked_frame(): the frame may be mapped anywhere. */
+#define PAGING_ANY_VA (~0ull)
 /**
- * Make every writable 4 KiB mapping of physical @p frame in @p pml4's own
- * half read-only, setting the software bit @p mark in it. Returns how many.
+ * Make the writable 4 KiB mapping of physical @p frame at @p va in @p pml4
+ * read-only, setting the software bit @p mark in it — or, with @p va =
+ * #PAGING_ANY_VA, every such mapping in @p pml4's own half (a search of the
+ * whole tree). Returns how many changed.
  */
-unsigned paging_write_protect_frame(paddr_t pml4, paddr_t frame, uint64_t mark);
-/** Remove every 4 KiB mapping of @p frame in @p pml4 that carries @p mark. Returns how many. */
-unsigned paging_unmap_marked_frame(paddr_t pml4, paddr_t frame, uint64_t mark);
+unsigned paging_write_protect_frame(paddr_t pml4, vaddr_t va, paddr_t frame, uint64_t mark);
+/** Remove the mapping of @p frame at @p va (or, with #PAGING_ANY_VA, every one) that carries @p mark. Returns how many. */
+unsigned paging_unmap_marked_frame(paddr_t pml4, vaddr_t va, paddr_t frame, uint64_t mark);
 /** Free every lower-half page table of @p pml4 and the PML4 itself (not the mapped frames). */
 void paging_destroy_address_space(paddr_t pml4);
 /** The hypervisor's own address space (the boot PML4). */

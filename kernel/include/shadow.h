@@ -107,7 +107,7 @@ struct shadow_cache {
 	struct shadow_space *current; /**< the one the guest runs on */
 	uint64_t clock;      /**< advances at every CR3 load (LRU stamps) */
 	uint16_t *pt_index;  /**< per guest frame: 1 + its index in @c pt_pages, or 0 if not tracked */
-	uint8_t *mapped_writable; /**< per guest frame: some shadow ever mapped it writable (bitmap) */
+	uint64_t *mapped_at; /**< per guest frame: where shadows map it writable or protected (a reverse map, see shadow_pt.c) */
 	struct shadow_pt_page *pt_pages; /**< the tracked page-table pages */
 	unsigned pt_count;   /**< entries of @c pt_pages in use */
 	uint64_t last_unprotect_rip; /**< RIP of the last write that unprotected a page (loop guard) */
@@ -205,6 +205,8 @@ bool shadow_write_guest(struct domain *domain, uint64_t gpa, const void *src, si
  * start over (every shadow was emptied).
  */
 bool shadow_track_walk(struct vcpu *vcpu, uint64_t gva);
+/** Remember that a shadow maps guest frame @p gfn at @p gva writable or protected (the reverse map). */
+void shadow_note_mapping(struct domain *domain, uint64_t gfn, uint64_t gva);
 /** Is guest frame @p gfn a tracked (write-protected) page-table page? */
 bool shadow_is_pt_page(struct domain *domain, uint64_t gfn);
 /** Stop tracking guest frame @p gfn: drop every shadow entry derived from it and its protected mappings. */

@@ -197,14 +197,32 @@ static unsigned scan_leaves(paddr_t pml4, paddr_t frame, uint64_t clear, uint64_
 	return changed;
 }
 
-unsigned paging_write_protect_frame(paddr_t pml4, paddr_t frame, uint64_t mark)
+/* The same for the one leaf of @va only (the common case: the caller knows
+ * where the frame is mapped, and a search is not needed). */
+static unsigned change_leaf(paddr_t pml4, vaddr_t va, paddr_t frame, uint64_t clear, uint64_t mark, bool drop)
 {
-	return scan_leaves(pml4, frame, PTE_WRITE, mark, false);
+	uint64_t *top = phys_to_virt(pml4), *pte;
+	if (shared_slot(top, index_at(va, 3)) || !(pte = walk(pml4, va, false, NULL)))
+		return 0;
+	uint64_t e = *pte;
+	if (!(e & PTE_PRESENT) || (e & PTE_ADDR_MASK) != (frame & PTE_ADDR_MASK))
+		return 0;
+	if (drop ? !(e & mark) : !(e & clear))
+		return 0;
+	*pte = drop ? 0 : (e & ~clear) | mark;
+	invlpg(va);
+	return 1;
 }
 
-unsigned paging_unmap_marked_frame(paddr_t pml4, paddr_t frame, uint64_t mark)
+unsigned paging_write_protect_frame(paddr_t pml4, vaddr_t va, paddr_t frame, uint64_t mark)
 {
-	return scan_leaves(pml4, frame, 0, mark, true);
+	return va == PAGING_ANY_VA ? scan_leaves(pml4, frame, PTE_WRITE, mark, false)
+				   : change_leaf(pml4, va, frame, PTE_WRITE, mark, false);
+}
+
+unsigned paging_unmap_marked_frame(paddr_t pml4, vaddr_t va, paddr_t frame, uint64_t mark)
+{
+	return va == PAGING_ANY_VA ? scan_leaves(pml4, frame, 0, mark, true) : change_leaf(pml4, va, frame, 0, mark, true);
 }
 
 void paging_destroy_address_space(paddr_t pml4)

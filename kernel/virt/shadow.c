@@ -83,9 +83,9 @@ bool shadow_install(struct vcpu *v, uint64_t gva, uint64_t gpa, bool writable, b
 		if (writable && shadow_is_pt_page(d, gpa / PAGE_SIZE)) {
 			writable = false;
 			flags |= SHADOW_PTE_PROTECTED;
-		} else if (writable) {
-			c->mapped_writable[gpa / PAGE_SIZE / 8] |= (uint8_t)(1u << (gpa / PAGE_SIZE % 8));
 		}
+		if (writable || (flags & SHADOW_PTE_PROTECTED))
+			shadow_note_mapping(d, gpa / PAGE_SIZE, gva);
 	}
 	flags |= writable ? PTE_WRITE : 0;
 	unsigned added = 0;
@@ -226,13 +226,17 @@ void shadow_flush(struct vcpu *v)
 void shadow_invlpg(struct vcpu *v, uint64_t gva)
 {
 	/* The guest page may have been a 2 MiB one: drop every shadow entry
-	 * of that region. Flushing more than asked is always allowed. With
-	 * the cache this is not even needed for correctness — the write that
-	 * changed the guest entry already dropped what derived from it — but a
-	 * TLB must honour INVLPG, and so does the virtual one. */
+	 * of that region. Flushing more than asked is always allowed.
+	 * With the cache there is nothing to drop: every guest table a shadow
+	 * entry came from is write-protected, and the write that changed an
+	 * entry already dropped what derived from it — the shadows never hold
+	 * a stale translation, so INVLPG (which only ever removes stale ones)
+	 * has no work left. Dropping anyway would only cost refills. */
 	struct domain *d = v->domain;
 	struct shadow_space *space = d->shadow_cache.current;
 	d->shadow.invlpgs++;
+	if (d->shadow_cache.enabled)
+		return;
 	for (unsigned r = 0; r < 2; r++)
 		if (space->root[r])
 			shadow_account(d, space, -(long)paging_drop_2m_region(space->root[r], gva));
@@ -249,9 +253,9 @@ void shadow_init(struct domain *d, bool cache)
 	if (!cache)
 		return;
 	c->pt_index = kzalloc(d->page_count * sizeof(uint16_t));
-	c->mapped_writable = kzalloc(d->page_count / 8 + 1);
+	c->mapped_at = kzalloc(d->page_count * sizeof(uint64_t));
 	c->pt_pages = kzalloc(SHADOW_PT_PAGES_MAX * sizeof(struct shadow_pt_page));
-	c->enabled = c->pt_index && c->mapped_writable && c->pt_pages;
+	c->enabled = c->pt_index && c->mapped_at && c->pt_pages;
 	if (!c->enabled)
 		kprintf("[hv] d%u shadow: out of memory for the shadow cache: running without it\n", d->id);
 }
@@ -268,7 +272,7 @@ void shadow_destroy(struct domain *d)
 	d->pml4 = 0;
 	c->current = NULL;
 	kfree(c->pt_index);
-	kfree(c->mapped_writable);
+	kfree(c->mapped_at);
 	kfree(c->pt_pages);
 }
 

@@ -29,6 +29,13 @@
  * refills — so when a table has too many uses, a change to it empties
  * every shadow.
  *
+ * Protecting a page means finding the shadow entries that map it writable.
+ * A search of every shadow tree would do, but costs thousands of
+ * instructions each time a page becomes a page table; a guest maps its
+ * tables at one address (its kernel's view of its memory), so a one-entry
+ * reverse map per guest frame — the address shadows map it at, or "several"
+ * — finds them directly, and the search is the fallback.
+ *
  * A write the emulator does not handle (REP STOSB zeroing a recycled page,
  * say) *unprotects* the page instead: what derives from it is dropped, the
  * page becomes ordinary memory, and a later walk through it tracks it
@@ -104,21 +111,44 @@ static void start_over(struct domain *d)
 	shadow_untrack_all(d);
 }
 
+/* The reverse map: mapped_at[gfn] is 0 (never mapped writable or
+ * protected), or the page address it is mapped at | MAPPED_ONE, or has
+ * MAPPED_SEVERAL (mapped at more than one address: search). */
+#define MAPPED_ONE 1ull
+#define MAPPED_SEVERAL 2ull
+
+void shadow_note_mapping(struct domain *d, uint64_t gfn, uint64_t gva)
+{
+	uint64_t *at = &d->shadow_cache.mapped_at[gfn], page = ALIGN_DOWN(gva, PAGE_SIZE);
+	if (!*at)
+		*at = page | MAPPED_ONE;
+	else if ((*at & ~(PAGE_SIZE - 1)) != page)
+		*at |= MAPPED_SEVERAL;
+}
+
+/* Where to look for @gfn's mappings: nowhere (false), one address, or PAGING_ANY_VA. */
+static bool mapped_where(const struct domain *d, uint64_t gfn, uint64_t *va)
+{
+	uint64_t at = d->shadow_cache.mapped_at[gfn];
+	*va = at & MAPPED_SEVERAL ? PAGING_ANY_VA : at & ~(PAGE_SIZE - 1);
+	return at != 0;
+}
+
 /* Start tracking @gfn: from now on no shadow may map it writable. */
 static struct shadow_pt_page *track(struct domain *d, uint64_t gfn)
 {
 	struct shadow_cache *c = &d->shadow_cache;
+	uint64_t va;
 	if (c->pt_count == SHADOW_PT_PAGES_MAX)
 		return NULL;
 	struct shadow_pt_page *p = &c->pt_pages[c->pt_count++];
 	*p = (struct shadow_pt_page){.gfn = gfn};
 	c->pt_index[gfn] = (uint16_t)c->pt_count;
-	/* Only a frame some shadow ever mapped writable needs the search. */
-	if (c->mapped_writable[gfn / 8] & (1u << (gfn % 8)))
+	if (mapped_where(d, gfn, &va))
 		for (unsigned i = 0; i < SHADOW_CACHE_SIZE; i++)
 			for (unsigned r = 0; r < 2; r++)
 				if (c->spaces[i].in_use && c->spaces[i].root[r])
-					paging_write_protect_frame(c->spaces[i].root[r],
+					paging_write_protect_frame(c->spaces[i].root[r], va,
 								   domain_gpa_to_hpa(d, gfn * PAGE_SIZE), SHADOW_PTE_PROTECTED);
 	return p;
 }
@@ -159,8 +189,10 @@ static bool track_walk(struct vcpu *v, uint64_t gva)
 		/* The region this table covers: what the entry above it covers. */
 		uint64_t base = level == 3 ? 0 : (gva & 0x0000ffffffffffffull) & ~(span(level + 1) - 1);
 		add_use(p, level, base, slot_bit);
-		if (!domain_read(d, table + 8 * ((gva >> (PAGE_SHIFT + 9 * level)) & 0x1ff), &entry, sizeof(entry)))
+		paddr_t hpa = domain_gpa_to_hpa(d, table + 8 * ((gva >> (PAGE_SHIFT + 9 * level)) & 0x1ff));
+		if (!hpa)
 			return true;
+		entry = *(const uint64_t *)phys_to_virt(hpa);
 		if (!(entry & PTE_PRESENT) || level == 0 || (level == 1 && (entry & PTE_LARGE)))
 			return true;
 		table = entry & PTE_ADDR_MASK;
@@ -229,11 +261,13 @@ void shadow_unprotect(struct domain *d, uint64_t gfn)
 	for (unsigned u = 0; !p->anywhere && u < p->use_count; u++)
 		drop_in_spaces(d, p->uses[u].spaces, p->uses[u].base, p->uses[u].level + 1);
 	/* Its read-only mappings go too; the next access maps it as usual. */
-	for (unsigned i = 0; i < SHADOW_CACHE_SIZE; i++)
-		for (unsigned r = 0; r < 2; r++)
-			if (c->spaces[i].in_use && c->spaces[i].root[r])
-				paging_unmap_marked_frame(c->spaces[i].root[r], domain_gpa_to_hpa(d, gfn * PAGE_SIZE),
-							  SHADOW_PTE_PROTECTED);
+	uint64_t va;
+	if (mapped_where(d, gfn, &va))
+		for (unsigned i = 0; i < SHADOW_CACHE_SIZE; i++)
+			for (unsigned r = 0; r < 2; r++)
+				if (c->spaces[i].in_use && c->spaces[i].root[r])
+					paging_unmap_marked_frame(c->spaces[i].root[r], va,
+								  domain_gpa_to_hpa(d, gfn * PAGE_SIZE), SHADOW_PTE_PROTECTED);
 	/* Out of the table: the last entry takes its place. */
 	unsigned index = (unsigned)(p - c->pt_pages);
 	c->pt_index[gfn] = 0;
