@@ -26,7 +26,7 @@ from test_lab1_equivalence import domain_id, expect_equivalent, expect_exit, run
 from test_lab2_equivalence import expect_not_crashed, run_shadow, shadow_module, shadow_stats
 
 pytestmark = [pytest.mark.student,
-              pytest.mark.handout("labs/lab2/README.md, 5. Part 2: keeping shadows across CR3 loads")]
+              pytest.mark.handout("labs/lab2/README.md, 6. Part 2: keeping shadows across CR3 loads")]
 
 CACHE_SIZE = 8  # SHADOW_CACHE_SIZE in kernel/include/shadow.h
 CACHE_STATS = re.compile(r"^\[hv\] d(\d+) shadow: hidden_faults=\d+ .*cache_hits=(\d+) cache_misses=(\d+) "
@@ -65,7 +65,7 @@ def run_processes(build, nonce, native, extra=""):
 
 
 @pytest.mark.points(5)
-@pytest.mark.handout("labs/lab2/README.md, 6. Exercise 3: the cache (`kernel/virt/shadow_cache.c`)")
+@pytest.mark.handout("labs/lab2/README.md, 7. Exercise 3: the cache (`kernel/virt/shadow_cache.c`)")
 def test_hits_and_misses_follow_the_guest(build, nonce):
     """cache_hits = the guest's loads of a root it used before; cache_misses = loads of a new one."""
     native = run_native(build, "paging_processes", f"nonce={nonce}")
@@ -87,7 +87,7 @@ def test_hits_and_misses_follow_the_guest(build, nonce):
 
 
 @pytest.mark.points(5)
-@pytest.mark.handout("labs/lab2/README.md, 7. Exercise 4: page-table writes (`kernel/virt/shadow_cache.c`)")
+@pytest.mark.handout("labs/lab2/README.md, 8. Exercise 4: page-table writes (`kernel/virt/shadow_cache.c`)")
 @pytest.mark.parametrize("guest", ["paging_processes", "paging_faults"])
 def test_page_table_writes_are_emulated(build, nonce, guest):
     """The guests write live page tables (demand paging, fork, a recursive mapping): emulated, none given up."""
