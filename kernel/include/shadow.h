@@ -69,6 +69,8 @@ struct shadow_stats {
 #define SHADOW_CACHE_SIZE 8
 /** Guest page-table pages the cache tracks at most per domain (beyond: it starts over). */
 #define SHADOW_PT_PAGES_MAX 256
+/** shadow_cache::pt_index of a page table written by an instruction the emulator does not handle: not tracked until the next CR3 load. */
+#define SHADOW_PT_LEFT_ALONE 0xffffu
 /** Places (level, region) one guest page-table page is tracked at before it counts as "anywhere". */
 #define SHADOW_PT_USES 4
 
@@ -106,12 +108,11 @@ struct shadow_cache {
 	struct shadow_space spaces[SHADOW_CACHE_SIZE]; /**< the cached shadows (without the cache: spaces[0] only) */
 	struct shadow_space *current; /**< the one the guest runs on */
 	uint64_t clock;      /**< advances at every CR3 load (LRU stamps) */
-	uint16_t *pt_index;  /**< per guest frame: 1 + its index in @c pt_pages, or 0 if not tracked */
+	uint16_t *pt_index;  /**< per guest frame: 1 + its index in @c pt_pages, 0 if not tracked, #SHADOW_PT_LEFT_ALONE */
 	uint64_t *mapped_at; /**< per guest frame: where shadows map it writable or protected (a reverse map, see shadow_pt.c) */
 	struct shadow_pt_page *pt_pages; /**< the tracked page-table pages */
 	unsigned pt_count;   /**< entries of @c pt_pages in use */
-	uint64_t last_unprotect_rip; /**< RIP of the last write that unprotected a page (loop guard) */
-	uint64_t last_unprotect_gfn; /**< the page it unprotected (loop guard) */
+	bool left_alone;     /**< some page is #SHADOW_PT_LEFT_ALONE: the current shadow is a virtual TLB for it */
 };
 
 /** @name LAB 2 — kernel/virt/shadow_walk.c and kernel/virt/shadow_fault.c
@@ -211,8 +212,15 @@ void shadow_note_mapping(struct domain *domain, uint64_t gfn, uint64_t gva);
 bool shadow_is_pt_page(struct domain *domain, uint64_t gfn);
 /** Stop tracking guest frame @p gfn: drop every shadow entry derived from it and its protected mappings. */
 void shadow_unprotect(struct domain *domain, uint64_t gfn);
-/** Forget every tracked page-table page (each shadow was emptied). */
+/** Forget every tracked page-table page, and every page left alone (each shadow was emptied). */
 void shadow_untrack_all(struct domain *domain);
+/**
+ * A CR3 load is leaving the current shadow: if a page table was left alone
+ * since the last one, the entries derived from it there may go stale while
+ * the shadow is kept, so empty it (as part 1 did at every CR3 load), and
+ * track every page again.
+ */
+void shadow_end_left_alone(struct domain *domain);
 /** Account @p delta shadow table pages to @p space (and the domain's totals). */
 void shadow_account(struct domain *domain, struct shadow_space *space, long delta);
 /** Drop the shadow entries that could translate @p gva (guest INVLPG). */

@@ -193,8 +193,8 @@ void shadow_load_cr3(struct vcpu *v)
 	uint64_t cr3 = v->cr3 & PTE_ADDR_MASK;
 	d->shadow.cr3_loads++;
 	c->clock++;
-	c->last_unprotect_rip = 0;
 	if (c->enabled) {
+		shadow_end_left_alone(d);
 		struct shadow_space *space = shadow_cache_lookup(v, cr3);
 		if (space) {
 			switch_to(v, space);
@@ -231,11 +231,12 @@ void shadow_invlpg(struct vcpu *v, uint64_t gva)
 	 * entry came from is write-protected, and the write that changed an
 	 * entry already dropped what derived from it — the shadows never hold
 	 * a stale translation, so INVLPG (which only ever removes stale ones)
-	 * has no work left. Dropping anyway would only cost refills. */
+	 * has no work left. Dropping anyway would only cost refills. (Unless a
+	 * page table is left alone, shadow_pt.c: then, as in part 1, it must.) */
 	struct domain *d = v->domain;
 	struct shadow_space *space = d->shadow_cache.current;
 	d->shadow.invlpgs++;
-	if (d->shadow_cache.enabled)
+	if (d->shadow_cache.enabled && !d->shadow_cache.left_alone)
 		return;
 	for (unsigned r = 0; r < 2; r++)
 		if (space->root[r])

@@ -37,10 +37,16 @@
  * — finds them directly, and the search is the fallback.
  *
  * A write the emulator does not handle (REP STOSB zeroing a recycled page,
- * say) *unprotects* the page instead: what derives from it is dropped, the
- * page becomes ordinary memory, and a later walk through it tracks it
- * again. This is also how a page that stopped being a page table (the
- * guest freed it) stops costing a trap per write.
+ * say) *unprotects* the page instead: what derives from it is dropped in
+ * every shadow and it becomes ordinary memory, until a walk meets it again.
+ * This is how a page that stopped being a page table (the guest freed and
+ * reused it) stops costing a trap per write. If the page is on the walk to
+ * the written address itself (the current PML4, say), the very retry would
+ * track it again — a loop — so it is also *left alone* (not tracked) until
+ * the next CR3 load. Meanwhile the current shadow is, for that page, part
+ * 1's virtual TLB: the guest's INVLPGs trim it, and the CR3 load that
+ * leaves it empties it (shadow_end_left_alone), since a kept shadow would
+ * not see the page change.
  */
 #include "console.h"
 #include "domain.h"
@@ -66,7 +72,7 @@ static uint64_t canonical(uint64_t va)
 static struct shadow_pt_page *pt_page(struct domain *d, uint64_t gfn)
 {
 	const struct shadow_cache *c = &d->shadow_cache;
-	if (!c->enabled || gfn >= d->page_count || !c->pt_index[gfn])
+	if (!c->enabled || gfn >= d->page_count || !c->pt_index[gfn] || c->pt_index[gfn] == SHADOW_PT_LEFT_ALONE)
 		return NULL;
 	return &d->shadow_cache.pt_pages[c->pt_index[gfn] - 1];
 }
@@ -101,6 +107,24 @@ void shadow_untrack_all(struct domain *d)
 	for (unsigned i = 0; c->pt_pages && i < c->pt_count; i++)
 		c->pt_index[c->pt_pages[i].gfn] = 0;
 	c->pt_count = 0;
+	for (uint64_t gfn = 0; c->left_alone && gfn < d->page_count; gfn++)
+		if (c->pt_index[gfn] == SHADOW_PT_LEFT_ALONE)
+			c->pt_index[gfn] = 0;
+	c->left_alone = false;
+}
+
+void shadow_end_left_alone(struct domain *d)
+{
+	struct shadow_cache *c = &d->shadow_cache;
+	if (!c->left_alone)
+		return;
+	for (unsigned r = 0; r < 2; r++)
+		if (c->current->root[r])
+			shadow_account(d, c->current, -(long)paging_clear(c->current->root[r]));
+	for (uint64_t gfn = 0; gfn < d->page_count; gfn++)
+		if (c->pt_index[gfn] == SHADOW_PT_LEFT_ALONE)
+			c->pt_index[gfn] = 0;
+	c->left_alone = false;
 }
 
 /* Every shadow emptied, nothing tracked: where the cache starts over when
@@ -184,11 +208,12 @@ static bool track_walk(struct vcpu *v, uint64_t gva)
 		if (gfn >= d->page_count)
 			return true;
 		struct shadow_pt_page *p = pt_page(d, gfn);
-		if (!p && !(p = track(d, gfn)))
+		if (!p && c->pt_index[gfn] != SHADOW_PT_LEFT_ALONE && !(p = track(d, gfn)))
 			return false;
 		/* The region this table covers: what the entry above it covers. */
 		uint64_t base = level == 3 ? 0 : (gva & 0x0000ffffffffffffull) & ~(span(level + 1) - 1);
-		add_use(p, level, base, slot_bit);
+		if (p)
+			add_use(p, level, base, slot_bit);
 		paddr_t hpa = domain_gpa_to_hpa(d, table + 8 * ((gva >> (PAGE_SHIFT + 9 * level)) & 0x1ff));
 		if (!hpa)
 			return true;
@@ -198,6 +223,24 @@ static bool track_walk(struct vcpu *v, uint64_t gva)
 		table = entry & PTE_ADDR_MASK;
 	}
 	return true;
+}
+
+/* Is guest frame @gfn one of the tables of the walk for @gva? */
+static bool on_walk(struct vcpu *v, uint64_t gva, uint64_t gfn)
+{
+	uint64_t table = v->cr3 & PTE_ADDR_MASK;
+	for (int level = 3; level >= 0; level--) {
+		if (table / PAGE_SIZE == gfn)
+			return true;
+		paddr_t hpa = domain_gpa_to_hpa(v->domain, table + 8 * ((gva >> (PAGE_SHIFT + 9 * level)) & 0x1ff));
+		if (!hpa || level == 0)
+			return false;
+		uint64_t entry = *(const uint64_t *)phys_to_virt(hpa);
+		if (!(entry & PTE_PRESENT) || (level == 1 && (entry & PTE_LARGE)))
+			return false;
+		table = entry & PTE_ADDR_MASK;
+	}
+	return false;
 }
 
 bool shadow_track_walk(struct vcpu *v, uint64_t gva)
@@ -290,30 +333,20 @@ void shadow_handle_page_fault(struct vcpu *v, uint64_t gva, uint32_t hw_error)
 		return;
 	}
 	/* A write to a guest page table through a shadow entry we protected. */
-	if (shadow_emulate_pt_write(v)) {
-		c->last_unprotect_rip = 0; /* progress: the loop guard below starts afresh */
+	if (shadow_emulate_pt_write(v) || d->state != DOMAIN_RUNNABLE)
 		return;
-	}
-	if (d->state != DOMAIN_RUNNABLE)
-		return;
-	/* Not emulated: stop protecting the page and let the guest retry.
-	 * The same write unprotecting the same page twice in a row means the
-	 * page came straight back (the walk for its own mapping runs through
-	 * it): no cache can keep that straight cheaply — run without. */
+	/* Not emulated: unprotect the page (and, if the retry would track it
+	 * again, leave it alone until the next CR3 load); the guest retries its
+	 * write, which now goes through. */
 	struct guest_walk_result walk;
 	if (!guest_walk(v, gva, ACCESS_WRITE, false, &walk)) {
 		shadow_page_fault(v, gva, hw_error); /* the guest's own fault after all */
 		return;
 	}
 	uint64_t gfn = walk.gpa / PAGE_SIZE;
-	if (c->last_unprotect_rip == v->regs.rip && c->last_unprotect_gfn == gfn) {
-		kprintf("[hv] d%u shadow: the page table at guest-physical 0x%lx keeps coming back: shadow cache off\n",
-			d->id, gfn * PAGE_SIZE);
-		shadow_flush(v);
-		c->enabled = false;
-		return;
-	}
-	c->last_unprotect_rip = v->regs.rip;
-	c->last_unprotect_gfn = gfn;
 	shadow_unprotect(d, gfn);
+	if (gfn < d->page_count && on_walk(v, gva, gfn)) {
+		c->pt_index[gfn] = SHADOW_PT_LEFT_ALONE;
+		c->left_alone = true;
+	}
 }
