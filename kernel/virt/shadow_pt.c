@@ -82,7 +82,8 @@ bool shadow_is_pt_page(struct domain *d, uint64_t gfn)
 	return pt_page(d, gfn) != NULL;
 }
 
-/* Apply @drop to every cached shadow whose bit is in @slots. */
+/* In every cached shadow whose bit is in @slots, drop the entry of @level
+ * for @va (level 4: empty the whole shadow). */
 static void drop_in_spaces(struct domain *d, uint8_t slots, uint64_t va, int level)
 {
 	struct shadow_cache *c = &d->shadow_cache;
@@ -272,9 +273,14 @@ static void entry_changed(struct domain *d, struct shadow_pt_page *p, unsigned i
 
 bool shadow_write_guest(struct domain *d, uint64_t gpa, const void *src, size_t size)
 {
+	if (size && gpa % PAGE_SIZE + size > PAGE_SIZE) { /* page by page (pv_access_guest already is) */
+		size_t first = PAGE_SIZE - gpa % PAGE_SIZE;
+		return shadow_write_guest(d, gpa, src, first) &&
+		       shadow_write_guest(d, gpa + first, (const uint8_t *)src + first, size - first);
+	}
 	struct shadow_pt_page *p = d->paging == PAGING_SHADOW ? pt_page(d, gpa / PAGE_SIZE) : NULL;
-	if (!p || size == 0 || gpa % PAGE_SIZE + size > PAGE_SIZE)
-		return domain_write(d, gpa, src, size); /* pv_access_guest writes page by page */
+	if (!p || size == 0)
+		return domain_write(d, gpa, src, size);
 	/* The entries the store touches, before and after, 8 at a time. */
 	const uint8_t *bytes = src;
 	while (size) {
