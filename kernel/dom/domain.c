@@ -44,6 +44,7 @@ struct domain_config {
 	bool hvm;
 	bool dirty_logging;
 	bool umip;
+	bool shadow_cache;
 	char guest_cmdline[GUEST_CMDLINE_MAX];
 };
 
@@ -59,6 +60,7 @@ static const char *parse_config(const char *options, struct domain_config *cfg)
 	cfg->hvm = false;
 	cfg->dirty_logging = false;
 	cfg->umip = true;
+	cfg->shadow_cache = true;
 	cfg->guest_cmdline[0] = '\0';
 	size_t used = 0;
 	bool first = true;
@@ -92,6 +94,8 @@ static const char *parse_config(const char *options, struct domain_config *cfg)
 			cfg->hvm = word[5] == 'h';
 		} else if (strcmp(word, "umip=0") == 0 || strcmp(word, "umip=1") == 0) {
 			cfg->umip = word[5] == '1';
+		} else if (strcmp(word, "shadowcache=0") == 0 || strcmp(word, "shadowcache=1") == 0) {
+			cfg->shadow_cache = word[12] == '1';
 		} else if (strncmp(word, "mode=", 5) == 0) {
 			if (strcmp(word + 5, "pv") == 0)
 				cfg->paging = PAGING_DIRECT;
@@ -241,12 +245,11 @@ void domain_destroy(struct domain *d)
 		return;
 	if (d->vcpu)
 		vcpu_destroy(d->vcpu);
+	shadow_destroy(d); /* mode=shadow: every cached shadow root, d->pml4 among them */
 	if (d->pml4 && d->ept)
 		ept_destroy(d->pml4);
 	else if (d->pml4)
 		paging_destroy_address_space(d->pml4);
-	if (d->shadow_user_pml4)
-		paging_destroy_address_space(d->shadow_user_pml4);
 	for (uint64_t gfn = 0; d->p2m && gfn < d->page_count; gfn++)
 		if (d->p2m[gfn])
 			frame_free(d->p2m[gfn]);
@@ -325,6 +328,8 @@ struct domain *domain_create(const void *image, size_t size, const char *options
 	d->vcpu->regs.rflags = 0x2;
 	if (d->paging != PAGING_DIRECT)
 		d->vcpu->cr3 = shadow_build_initial_tables(d);
+	if (d->paging == PAGING_SHADOW)
+		shadow_init(d, cfg.shadow_cache);
 	if (d->vcpu->ops == &svm_vcpu_ops) /* vmx loads CR3 from the vcpu at every entry */
 		svm_load_guest_cr3(d->vcpu);
 	if (multiboot)

@@ -46,12 +46,12 @@ struct domain {
 	uint64_t memory_bytes;           /**< guest-physical memory size */
 	uint64_t *p2m;                   /**< guest frame number -> host-physical address */
 	uint64_t page_count;             /**< entries of @c p2m */
-	uint64_t pml4;                   /**< the address space it runs in (pv direct), its shadow root, or its nested page table */
-	uint64_t shadow_user_pml4;       /**< mode=shadow, pv: the shadow root of guest user mode (0 until first needed) */
+	uint64_t pml4;                   /**< the address space it runs in (pv direct), its nested page table, or (mode=shadow) the current shadow's kernel root */
 	struct vcpu *vcpu;               /**< its only vCPU (SMP guests later) */
 	uint32_t exit_code;              /**< what the guest wrote to the debug-exit port */
 	char console[DOMAIN_CONSOLE_LINE]; /**< the guest's console line being assembled */
 	struct shadow_stats shadow;      /**< mode=shadow: counters */
+	struct shadow_cache shadow_cache; /**< mode=shadow: the shadow address spaces (lab 2, part 2) */
 	uint64_t mmio_scratch;           /**< the MMIO test device's scratch register */
 	uint64_t mmio_accesses;          /**< accesses the MMIO test device has seen */
 	uint8_t uart_registers[8];       /**< the emulated UART's plain registers (IER, LCR, MCR, scratch) */

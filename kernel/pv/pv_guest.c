@@ -68,7 +68,9 @@ bool pv_access_guest(struct vcpu *v, uint64_t va, void *buf, size_t size, unsign
 		size_t chunk = MIN(size, PAGE_SIZE - va % PAGE_SIZE);
 		if (!guest_walk(v, va, access, true, &walk))
 			return false;
-		bool ok = access & ACCESS_WRITE ? domain_write(d, walk.gpa, p, chunk) : domain_read(d, walk.gpa, p, chunk);
+		/* A write may land on a guest page table a shadow was built from. */
+		bool ok = access & ACCESS_WRITE ? shadow_write_guest(d, walk.gpa, p, chunk)
+						: domain_read(d, walk.gpa, p, chunk);
 		if (!ok)
 			return false;
 		va += chunk, p += chunk, size -= chunk;

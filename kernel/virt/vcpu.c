@@ -161,7 +161,7 @@ static void exit_exception(struct vcpu *v)
 static void exit_page_fault(struct vcpu *v)
 {
 	if (v->domain->paging == PAGING_SHADOW) {
-		shadow_page_fault(v, v->exit.fault_address, v->exit.error_code);
+		shadow_handle_page_fault(v, v->exit.fault_address, v->exit.error_code);
 		return;
 	}
 	/* In paging mode "direct" every guest page is mapped, so a #PF is the
