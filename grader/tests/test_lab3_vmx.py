@@ -32,7 +32,7 @@ from test_lab3_svm import mmio_expected
 
 pytestmark = [pytest.mark.handout("labs/lab3/README.md; docs/bochs.md"), pytest.mark.slow]
 
-BOCHS_TIMEOUT = 90
+BOCHS_TIMEOUT = 60
 VENDOR_DEPENDENT = re.compile(r"GenuineIntel|AuthenticAMD|\b(vendor|brand|family|model|cpuid)\b", re.I)
 
 # Every domain of the module's Bochs run: (name, build, guest, domain options and guest arguments).
