@@ -45,10 +45,12 @@ DOMAINS = [
     ("timer", "image", "timer", "mode=nested"),
     ("nonvirt", "image", "nonvirt", "mode=nested umip=0"),
     ("crash", "image", "crash", "mode=nested how=triple"),
-    ("shadow-paging_basic", "image", "paging_basic", "type=hvm mode=shadow"),
-    ("shadow-paging_faults", "image", "paging_faults", "type=hvm mode=shadow"),
-    ("shadow-paging_processes", "image", "paging_processes", "type=hvm mode=shadow"),
-    ("shadow-paging_stress", "image", "paging_stress", "type=hvm mode=shadow steps=300"),
+    ("shadow-paging_basic", "image", "paging_basic", "type=hvm mode=shadow mem=8M"),
+    ("shadow-paging_faults", "image", "paging_faults", "type=hvm mode=shadow mem=8M"),
+    ("shadow-paging_processes", "image", "paging_processes", "type=hvm mode=shadow mem=8M"),
+    ("shadow-paging_stress", "image", "paging_stress", "type=hvm mode=shadow mem=8M steps=300"),
+    ("shadow-exceptions", "image", "exceptions", "type=hvm mode=shadow mem=8M"),
+    ("shadow-timer", "image", "timer", "type=hvm mode=shadow mem=8M"),
     ("multiboot-hello", "native", "hello", "mode=nested"),
     ("multiboot-exceptions", "native", "exceptions", "mode=nested"),
     ("mmio", "image", "mmio", "mode=nested"),
@@ -170,7 +172,7 @@ def test_vmx_triple_fault_ends_only_that_guest(vmx):
 
 @pytest.mark.student
 @pytest.mark.parametrize("guest", [case("paging_basic", 4), case("paging_faults", 4), case("paging_processes", 4),
-                                   case("paging_stress", 3)])
+                                   case("paging_stress", 3), case("exceptions", 2), case("timer", 2)])
 def test_vmx_hvm_on_shadow_paging(vmx, guest):
     """`type=hvm mode=shadow` under VMX: EPT off, the guest at CPL 0 on lab 2's shadow MMU — CR3 loads
     and stores, INVLPG and #PF exit (the exception bitmap; the address is the exit qualification),
