@@ -19,16 +19,14 @@ brand string, family or model, raw CPUID output) would differ natively too,
 so such lines are left out of the comparison (VENDOR_DEPENDENT below). The
 guests compared here print none today, so in practice every line is compared.
 """
-import concurrent.futures
 import re
 
 import pytest
 
-from gradelib import Run, run_bochs
-from test_lab1_equivalence import comparable, diff_lines, domain_end, domain_id, expect_exit, module, run_native, \
-    transcript
+from gradelib import run_bochs
+from test_lab1_equivalence import comparable, diff_lines, domain_end, domain_id, expect_exit, transcript
 from test_lab1_hypercall import expected_start, shutdown_code
-from test_lab3_svm import mmio_expected
+from test_lab3_svm import BatchRun, mmio_expected
 
 pytestmark = [pytest.mark.handout("labs/lab3/README.md; docs/bochs.md"), pytest.mark.slow]
 
@@ -59,47 +57,22 @@ DOMAINS = [
     ("attack", "image", "paging_attack", "mode=nested only=outside"),
     ("hypercall", "image", "hypercall", "mode=nested"),
 ]
-# The guest arguments of each native reference run (the domain options above are the hypervisor's).
-NATIVE_ARGS = {"nonvirt": "umip=0", "paging_stress": "steps=300"}
 
 
-class VmxRun:
+class VmxRun(BatchRun):
     """The module's one Bochs run, and the native runs it is compared with."""
 
     def __init__(self, build, nonce):
-        self.build, self.nonce = build, nonce
-        modules = []
-        for name, kind, guest, options in DOMAINS:
-            path = build.guest_native(guest) if kind == "native" else build.guest_image(guest)
-            modules.append(f"{path} name={name} nonce={nonce} {options}")
-        pool = concurrent.futures.ThreadPoolExecutor(1)
-        bochs = pool.submit(run_bochs, build.kernel, f"nonce={nonce}", modules=modules, timeout=BOCHS_TIMEOUT)
-        self.natives = {}
-        for guest in sorted({guest for name, kind, guest, options in DOMAINS if name != "crash"}):
-            try:  # QEMU runs the references while Bochs boots
-                self.natives[guest] = run_native(build, guest, f"nonce={nonce} {NATIVE_ARGS.get(guest, '')}".strip())
-            except AssertionError as e:
-                self.natives[guest] = e
-        self.run = bochs.result()
-        pool.shutdown()
-
-    def native(self, guest):
-        """The native run of @guest; a broken reference fails the test that needs it."""
-        r = self.natives[guest]
-        if isinstance(r, AssertionError):
-            raise r
-        return r
+        super().__init__(build, nonce, [DOMAINS], lambda modules: run_bochs(
+            build.kernel, f"nonce={nonce}", modules=modules, timeout=BOCHS_TIMEOUT))
+        self.run = self.runs[0]
 
     def domain(self, name):
-        """The run as domain @name saw it: its lines and the hypervisor's lines about it."""
         r = self.run
         if "mode vmx" not in r.output and r.status in ("success", "crash"):
             r.fail("no domain ran on the vmx backend: under Bochs (Intel, no SVM) hardware-assisted domains "
                    "must pick vmx_vcpu_ops (kernel/dom/domain.c) and vmx_enable() must succeed")
-        n = domain_id(r, name)
-        mine = re.compile(rf"^(\[d{n}\] |\[hv\] d{n}\b|\[hv\] (exit|panic|PANIC)|PANIC|panic)")
-        lines = [line for line in r.lines if mine.match(line)]
-        return Run(r.command, "\n".join(lines) + "\n", r.status, r.exit_code, r.duration, r.stderr)
+        return super().domain(name)
 
 
 @pytest.fixture(scope="module")
@@ -151,12 +124,12 @@ def test_vmx_nonvirtualizable_instructions_behave_natively(vmx):
     """Lab 1's DIFF: lines (POPF, PUSHF, mov %cs, SGDT/SIDT/STR) equal native under VMX too."""
     r = vmx.domain("nonvirt")
     expect_exit(r, "nonvirt", 0x10)
-    want, got = diff_lines(vmx.native("nonvirt").lines), diff_lines(transcript(r, "nonvirt"))
+    want, got = diff_lines(vmx.native("nonvirt", "umip=0").lines), diff_lines(transcript(r, "nonvirt"))
     wrong = [f"    native: {want[k]}\n    vmx:    {got.get(k, '(missing)')}" for k in want if got.get(k) != want[k]]
     if wrong or not want:
         r.fail("under VMX the guest runs at CPL 0 on the (emulated) CPU, so the lines that differed under "
                "trap-and-emulate must equal native:\n" + "\n".join(wrong))
-    expect_equivalent_vmx(r, "nonvirt", vmx.native("nonvirt").lines)
+    expect_equivalent_vmx(r, "nonvirt", vmx.native("nonvirt", "umip=0").lines)
 
 
 @pytest.mark.points(5)
@@ -179,7 +152,8 @@ def test_vmx_hvm_on_shadow_paging(vmx, guest):
     CR0/CR4 are owned by the host and read from the read shadows."""
     name = f"shadow-{guest}"
     r = vmx.domain(name)
-    expect_equivalent_vmx(r, name, vmx.native(guest).lines, "hvm-shadow")
+    expect_equivalent_vmx(r, name, vmx.native(guest, "steps=300" if guest == "paging_stress" else "").lines,
+                          "hvm-shadow")
     expect_exit(r, name, 0x10)
     if not re.search(rf"^\[hv\] d{domain_id(r, name)} exits:.* page_fault=\d+", r.output, re.M):
         r.fail("a shadow-paging domain must take its page faults as VM exits (exception bitmap bit 14): "
