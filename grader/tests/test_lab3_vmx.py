@@ -5,13 +5,14 @@ hypervisor in Bochs (corei7_haswell_4770: VMX, EPT, unrestricted guest; no
 SVM), where hardware-assisted domains get the vmx backend. The reference is
 the guest's *native* run in QEMU, as for every other equivalence test.
 
-One Bochs boot serves the whole module: a Bochs run costs 2-3 s of BIOS and
-GRUB before the hypervisor even starts, so every guest below is one domain
+One Bochs boot serves most of the module: a Bochs run costs 2-3 s of BIOS and
+GRUB before the hypervisor even starts, so nearly every guest below is one domain
 of the same run (the hypervisor runs them round robin and prefixes each
 line with [dN]), and each test judges its own domain's lines — with its own
 points and its own message, quoting that domain's lines only. One nonce per
 module run, folded into every guest's output. The native runs (QEMU) happen
-while Bochs boots.
+while Bochs boots. The guests that count timer ticks (timer, nonvirt) run
+alone, in two more Bochs runs at the same time (test_lab3_svm.py says why).
 
 The two runs are on different CPUs: QEMU's default model is an AMD one,
 Bochs' an Intel Haswell. A line that reports what the CPU is (its vendor,
@@ -19,20 +20,18 @@ brand string, family or model, raw CPUID output) would differ natively too,
 so such lines are left out of the comparison (VENDOR_DEPENDENT below). The
 guests compared here print none today, so in practice every line is compared.
 """
-import concurrent.futures
 import re
 
 import pytest
 
-from gradelib import Run, run_bochs
-from test_lab1_equivalence import comparable, diff_lines, domain_end, domain_id, expect_exit, module, run_native, \
-    transcript
+from gradelib import run_bochs
+from test_lab1_equivalence import comparable, diff_lines, domain_end, domain_id, expect_exit, transcript
 from test_lab1_hypercall import expected_start, shutdown_code
-from test_lab3_svm import mmio_expected
+from test_lab3_svm import BatchRun, mmio_expected
 
 pytestmark = [pytest.mark.handout("labs/lab3/README.md; docs/bochs.md"), pytest.mark.slow]
 
-BOCHS_TIMEOUT = 90
+BOCHS_TIMEOUT = 60
 VENDOR_DEPENDENT = re.compile(r"GenuineIntel|AuthenticAMD|\b(vendor|brand|family|model|cpuid)\b", re.I)
 
 # Every domain of the module's Bochs run: (name, build, guest, domain options and guest arguments).
@@ -42,13 +41,12 @@ DOMAINS = [
     ("io", "image", "io", "mode=nested"),
     ("cpu_state", "image", "cpu_state", "mode=nested"),
     ("exceptions", "image", "exceptions", "mode=nested"),
-    ("timer", "image", "timer", "mode=nested"),
-    ("nonvirt", "image", "nonvirt", "mode=nested umip=0"),
     ("crash", "image", "crash", "mode=nested how=triple"),
-    ("shadow-paging_basic", "image", "paging_basic", "type=hvm mode=shadow"),
-    ("shadow-paging_faults", "image", "paging_faults", "type=hvm mode=shadow"),
-    ("shadow-paging_processes", "image", "paging_processes", "type=hvm mode=shadow"),
-    ("shadow-paging_stress", "image", "paging_stress", "type=hvm mode=shadow steps=300"),
+    ("shadow-paging_basic", "image", "paging_basic", "type=hvm mode=shadow mem=8M"),
+    ("shadow-paging_faults", "image", "paging_faults", "type=hvm mode=shadow mem=8M"),
+    ("shadow-paging_processes", "image", "paging_processes", "type=hvm mode=shadow mem=8M"),
+    ("shadow-paging_stress", "image", "paging_stress", "type=hvm mode=shadow mem=8M steps=300"),
+    ("shadow-exceptions", "image", "exceptions", "type=hvm mode=shadow mem=8M"),
     ("multiboot-hello", "native", "hello", "mode=nested"),
     ("multiboot-exceptions", "native", "exceptions", "mode=nested"),
     ("mmio", "image", "mmio", "mode=nested"),
@@ -57,47 +55,28 @@ DOMAINS = [
     ("attack", "image", "paging_attack", "mode=nested only=outside"),
     ("hypercall", "image", "hypercall", "mode=nested"),
 ]
-# The guest arguments of each native reference run (the domain options above are the hypervisor's).
-NATIVE_ARGS = {"nonvirt": "umip=0", "paging_stress": "steps=300"}
+# The guests that count timer ticks, each in a Bochs run of its own (test_lab3_svm.py says why);
+# Bochs' clock is its own, so the three runs go at once.
+ALONE = [
+    ("timer", "image", "timer", "mode=nested"),
+    ("nonvirt", "image", "nonvirt", "mode=nested umip=0"),
+]
 
 
-class VmxRun:
+class VmxRun(BatchRun):
     """The module's one Bochs run, and the native runs it is compared with."""
 
     def __init__(self, build, nonce):
-        self.build, self.nonce = build, nonce
-        modules = []
-        for name, kind, guest, options in DOMAINS:
-            path = build.guest_native(guest) if kind == "native" else build.guest_image(guest)
-            modules.append(f"{path} name={name} nonce={nonce} {options}")
-        pool = concurrent.futures.ThreadPoolExecutor(1)
-        bochs = pool.submit(run_bochs, build.kernel, f"nonce={nonce}", modules=modules, timeout=BOCHS_TIMEOUT)
-        self.natives = {}
-        for guest in sorted({guest for name, kind, guest, options in DOMAINS if name != "crash"}):
-            try:  # QEMU runs the references while Bochs boots
-                self.natives[guest] = run_native(build, guest, f"nonce={nonce} {NATIVE_ARGS.get(guest, '')}".strip())
-            except AssertionError as e:
-                self.natives[guest] = e
-        self.run = bochs.result()
-        pool.shutdown()
-
-    def native(self, guest):
-        """The native run of @guest; a broken reference fails the test that needs it."""
-        r = self.natives[guest]
-        if isinstance(r, AssertionError):
-            raise r
-        return r
+        super().__init__(build, nonce, [DOMAINS] + [[d] for d in ALONE], lambda modules: run_bochs(
+            build.kernel, f"nonce={nonce}", modules=modules, timeout=BOCHS_TIMEOUT), parallel=1 + len(ALONE))
+        self.run = self.runs[0]
 
     def domain(self, name):
-        """The run as domain @name saw it: its lines and the hypervisor's lines about it."""
-        r = self.run
+        r = self.run_of(name)
         if "mode vmx" not in r.output and r.status in ("success", "crash"):
             r.fail("no domain ran on the vmx backend: under Bochs (Intel, no SVM) hardware-assisted domains "
                    "must pick vmx_vcpu_ops (kernel/dom/domain.c) and vmx_enable() must succeed")
-        n = domain_id(r, name)
-        mine = re.compile(rf"^(\[d{n}\] |\[hv\] d{n}\b|\[hv\] (exit|panic|PANIC)|PANIC|panic)")
-        lines = [line for line in r.lines if mine.match(line)]
-        return Run(r.command, "\n".join(lines) + "\n", r.status, r.exit_code, r.duration, r.stderr)
+        return super().domain(name)
 
 
 @pytest.fixture(scope="module")
@@ -149,12 +128,12 @@ def test_vmx_nonvirtualizable_instructions_behave_natively(vmx):
     """Lab 1's DIFF: lines (POPF, PUSHF, mov %cs, SGDT/SIDT/STR) equal native under VMX too."""
     r = vmx.domain("nonvirt")
     expect_exit(r, "nonvirt", 0x10)
-    want, got = diff_lines(vmx.native("nonvirt").lines), diff_lines(transcript(r, "nonvirt"))
+    want, got = diff_lines(vmx.native("nonvirt", "umip=0").lines), diff_lines(transcript(r, "nonvirt"))
     wrong = [f"    native: {want[k]}\n    vmx:    {got.get(k, '(missing)')}" for k in want if got.get(k) != want[k]]
     if wrong or not want:
         r.fail("under VMX the guest runs at CPL 0 on the (emulated) CPU, so the lines that differed under "
                "trap-and-emulate must equal native:\n" + "\n".join(wrong))
-    expect_equivalent_vmx(r, "nonvirt", vmx.native("nonvirt").lines)
+    expect_equivalent_vmx(r, "nonvirt", vmx.native("nonvirt", "umip=0").lines)
 
 
 @pytest.mark.points(5)
@@ -170,14 +149,15 @@ def test_vmx_triple_fault_ends_only_that_guest(vmx):
 
 @pytest.mark.student
 @pytest.mark.parametrize("guest", [case("paging_basic", 4), case("paging_faults", 4), case("paging_processes", 4),
-                                   case("paging_stress", 3)])
+                                   case("paging_stress", 3), case("exceptions", 2)])
 def test_vmx_hvm_on_shadow_paging(vmx, guest):
     """`type=hvm mode=shadow` under VMX: EPT off, the guest at CPL 0 on lab 2's shadow MMU — CR3 loads
     and stores, INVLPG and #PF exit (the exception bitmap; the address is the exit qualification),
     CR0/CR4 are owned by the host and read from the read shadows."""
     name = f"shadow-{guest}"
     r = vmx.domain(name)
-    expect_equivalent_vmx(r, name, vmx.native(guest).lines, "hvm-shadow")
+    expect_equivalent_vmx(r, name, vmx.native(guest, "steps=300" if guest == "paging_stress" else "").lines,
+                          "hvm-shadow")
     expect_exit(r, name, 0x10)
     if not re.search(rf"^\[hv\] d{domain_id(r, name)} exits:.* page_fault=\d+", r.output, re.M):
         r.fail("a shadow-paging domain must take its page faults as VM exits (exception bitmap bit 14): "
