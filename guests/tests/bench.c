@@ -24,6 +24,7 @@
 #include "guest.h"
 #include "hypercall.h"
 #include "paging.h"
+#include "user.h"
 #include "x86.h"
 
 #define TRAPPING_ITERATIONS 500
@@ -289,6 +290,52 @@ static void bench_own_page_faults(void)
 	paging_load_cr3(paging_kernel_space());
 }
 
+/* A system call from user mode and back: INT 0x80 through a DPL-3 gate,
+ * a handler that does nothing, IRETQ to CPL 3. It needs page tables of the
+ * guest's own with a user page, so it runs natively and under shadow or
+ * nested paging; in paging mode "direct" (no guest tables) it is skipped. */
+#define SYSCALL_ITERATIONS 200
+#define BENCH_USER_VA 0x400000000000ull /* PML4 slot 128 */
+static uint8_t user_pool[16][4096] __attribute__((aligned(4096)));
+extern const char bench_user_start[], bench_user_end[];
+__asm__(".pushsection .text\n"
+	"bench_user_start:\n"
+	"1:\tint $0x80\n\tdecq %rdi\n\tjnz 1b\n\t"
+	"movl $1, %eax\n\tint $0x80\n\tud2\n"
+	"bench_user_end:\n"
+	".popsection");
+
+static void on_user_syscall(struct guest_frame *frame)
+{
+	if (frame->rax == 1)
+		user_return(0);
+}
+
+static void bench_user_syscall(void)
+{
+	uint64_t old_cr3 = read_cr3();
+	paging_init(user_pool, ARRAY_SIZE(user_pool));
+	uint64_t *user_space = paging_new_space();
+	void *code = paging_alloc(), *stack = paging_alloc();
+	if (!user_space || !code || !stack)
+		guest_error("no page-table pool");
+	memcpy(code, bench_user_start, (size_t)(bench_user_end - bench_user_start));
+	if (!paging_map(user_space, BENCH_USER_VA, (uint64_t)(uintptr_t)code, PTE_U) ||
+	    !paging_map(user_space, BENCH_USER_VA + PAGE_SIZE, (uint64_t)(uintptr_t)stack, PTE_U | PTE_W))
+		guest_error("cannot map the user pages");
+	paging_load_cr3(user_space);
+	user_init();
+	user_open_gate(0x80);
+	guest_set_handler(0x80, on_user_syscall);
+	user_run(BENCH_USER_VA, BENCH_USER_VA + 2 * PAGE_SIZE, 1); /* warm up (dry runs too): fill the shadow */
+	uint64_t start = rdtsc();
+	if (scale) /* the loop runs at least once: 0 iterations would be 2^64 */
+		user_run(BENCH_USER_VA, BENCH_USER_VA + 2 * PAGE_SIZE, SYSCALL_ITERATIONS * scale);
+	report("user_syscall", SYSCALL_ITERATIONS * scale, start);
+	guest_set_handler(0x80, NULL);
+	write_cr3(old_cr3);
+}
+
 void guest_main(void)
 {
 	uint64_t nonce = guest_nonce();
@@ -312,6 +359,8 @@ void guest_main(void)
 		bench_int3();
 	if (wanted("syscall_int80"))
 		bench_int80();
+	if (guest_cmdline_u64("paging", 1) && wanted("user_syscall"))
+		bench_user_syscall();
 	if (wanted("cr3_reload_touch64"))
 		bench_cr3_reload();
 	if (door != DOOR_NONE && wanted("null_hypercall"))
