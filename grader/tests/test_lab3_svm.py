@@ -50,6 +50,7 @@ NESTED_BOOT = [
     ("writer", "image", "dirty", "mode=nested dirtylog=1"),
     ("idle", "image", "dirty", "mode=nested dirtylog=1 touch=0"),
     ("hc", "image", "hypercall", "mode=nested"),
+    ("paging_user", "image", "paging_user", "mode=nested"),
 ]
 SHADOW_AND_MULTIBOOT_BOOT = [
     ("shadow-paging_basic", "image", "paging_basic", "type=hvm mode=shadow mem=8M"),
@@ -57,6 +58,7 @@ SHADOW_AND_MULTIBOOT_BOOT = [
     ("shadow-paging_processes", "image", "paging_processes", "type=hvm mode=shadow mem=8M"),
     ("shadow-paging_stress", "image", "paging_stress", "type=hvm mode=shadow mem=8M steps=300"),
     ("shadow-exceptions", "image", "exceptions", "type=hvm mode=shadow mem=8M"),
+    ("shadow-paging_user", "image", "paging_user", "type=hvm mode=shadow mem=8M"),
 ] + [(f"mb-{guest}", "native", guest, "mode=nested") for guest in
      ("hello", "io", "exceptions", "cpu_state", "paging_basic", "paging_faults")]
 # The guests that count timer ticks, each in a boot of its own (module docstring).
@@ -141,7 +143,7 @@ def case(guest, points, extra=""):
 @pytest.mark.student
 @pytest.mark.parametrize("guest,extra", [
     case("hello", 3), case("primes", 3, "rounds=2"), case("io", 5), case("cpu_state", 5),
-    case("exceptions", 5), case("timer", 8),
+    case("exceptions", 5), case("timer", 8), case("paging_user", 3),
 ])
 def test_equivalence_nested(svm, guest, extra):
     r = svm.domain(guest)
@@ -191,7 +193,7 @@ def test_guest_handles_its_own_invalid_opcode(svm):
 @pytest.mark.student
 @pytest.mark.parametrize("guest,extra", [
     case("paging_basic", 4), case("paging_faults", 4), case("paging_processes", 4),
-    case("paging_stress", 3, "steps=300"), case("exceptions", 2), case("timer", 3),
+    case("paging_stress", 3, "steps=300"), case("exceptions", 2), case("timer", 3), case("paging_user", 3),
 ])
 def test_equivalence_hvm_on_shadow_paging(svm, guest, extra):
     """`type=hvm mode=shadow`: the unmodified guest at CPL 0 under SVM, on lab 2's shadow MMU

@@ -47,6 +47,8 @@ DOMAINS = [
     ("shadow-paging_processes", "image", "paging_processes", "type=hvm mode=shadow mem=8M"),
     ("shadow-paging_stress", "image", "paging_stress", "type=hvm mode=shadow mem=8M steps=300"),
     ("shadow-exceptions", "image", "exceptions", "type=hvm mode=shadow mem=8M"),
+    ("shadow-paging_user", "image", "paging_user", "type=hvm mode=shadow mem=8M"),
+    ("paging_user", "image", "paging_user", "mode=nested"),
     ("multiboot-hello", "native", "hello", "mode=nested"),
     ("multiboot-exceptions", "native", "exceptions", "mode=nested"),
     ("mmio", "image", "mmio", "mode=nested"),
@@ -113,7 +115,8 @@ def test_vmx_hello_equivalent(vmx):
 
 
 @pytest.mark.student
-@pytest.mark.parametrize("guest", [case("io", 3), case("cpu_state", 3), case("exceptions", 3), case("timer", 5)])
+@pytest.mark.parametrize("guest", [case("io", 3), case("cpu_state", 3), case("exceptions", 3), case("timer", 5),
+                                   case("paging_user", 3)])
 def test_vmx_equivalence(vmx, guest):
     """More of the lab-1 suite under VMX: string I/O, MSRs and CRs, the guest's own IDT, virtual
     timer interrupts through interrupt-window exiting."""
@@ -149,7 +152,7 @@ def test_vmx_triple_fault_ends_only_that_guest(vmx):
 
 @pytest.mark.student
 @pytest.mark.parametrize("guest", [case("paging_basic", 4), case("paging_faults", 4), case("paging_processes", 4),
-                                   case("paging_stress", 3), case("exceptions", 2)])
+                                   case("paging_stress", 3), case("exceptions", 2), case("paging_user", 3)])
 def test_vmx_hvm_on_shadow_paging(vmx, guest):
     """`type=hvm mode=shadow` under VMX: EPT off, the guest at CPL 0 on lab 2's shadow MMU — CR3 loads
     and stores, INVLPG and #PF exit (the exception bitmap; the address is the exit qualification),
