@@ -59,7 +59,12 @@ SHADOW_AND_MULTIBOOT_BOOT = [
     ("shadow-paging_stress", "image", "paging_stress", "type=hvm mode=shadow mem=8M steps=300"),
     ("shadow-exceptions", "image", "exceptions", "type=hvm mode=shadow mem=8M"),
     ("shadow-paging_user", "image", "paging_user", "type=hvm mode=shadow mem=8M"),
-] + [(f"mb-{guest}", "native", guest, "mode=nested") for guest in
+    ("shadow-hello", "image", "hello", "type=hvm mode=shadow mem=8M"),
+    ("shadow-primes", "image", "primes", "type=hvm mode=shadow mem=8M rounds=2"),
+    ("shadow-io", "image", "io", "type=hvm mode=shadow mem=8M"),
+    ("shadow-cpu_state", "image", "cpu_state", "type=hvm mode=shadow mem=8M"),
+] + [(f"nested-{guest}", "image", guest, "mode=nested" + (" steps=300" if guest == "paging_stress" else ""))
+     for guest in ("paging_basic", "paging_faults", "paging_processes", "paging_stress")] + [(f"mb-{guest}", "native", guest, "mode=nested") for guest in
      ("hello", "io", "exceptions", "cpu_state", "paging_basic", "paging_faults")]
 # The guests that count timer ticks, each in a boot of its own (module docstring).
 ALONE = [
@@ -194,6 +199,7 @@ def test_guest_handles_its_own_invalid_opcode(svm):
 @pytest.mark.parametrize("guest,extra", [
     case("paging_basic", 4), case("paging_faults", 4), case("paging_processes", 4),
     case("paging_stress", 3, "steps=300"), case("exceptions", 2), case("timer", 3), case("paging_user", 3),
+    case("hello", 1), case("primes", 1, "rounds=2"), case("io", 1), case("cpu_state", 1),
 ])
 def test_equivalence_hvm_on_shadow_paging(svm, guest, extra):
     """`type=hvm mode=shadow`: the unmodified guest at CPL 0 under SVM, on lab 2's shadow MMU
@@ -201,6 +207,19 @@ def test_equivalence_hvm_on_shadow_paging(svm, guest, extra):
     name = f"shadow-{guest}"
     r = svm.domain(name)
     expect_equivalent(r, name, svm.native(guest, extra).lines, "hvm-shadow")
+    expect_exit(r, name, 0x10)
+
+
+@pytest.mark.student
+@pytest.mark.parametrize("guest,extra", [
+    case("paging_basic", 2), case("paging_faults", 2), case("paging_processes", 2), case("paging_stress", 2, "steps=300"),
+])
+def test_equivalence_paging_guests_on_nested_paging(svm, guest, extra):
+    """Lab 2's paging guests under SVM with nested paging: the guest's own CR3 loads, INVLPGs and
+    page faults never leave the guest; the hardware walks its tables, then the nested table."""
+    name = f"nested-{guest}"
+    r = svm.domain(name)
+    expect_equivalent(r, name, svm.native(guest, extra).lines, "nested")
     expect_exit(r, name, 0x10)
 
 

@@ -109,9 +109,11 @@ static bool svm_setup(struct vcpu *v)
 		*vmcb_u64(s, VMCB_N_CR3) = d->pml4;
 	} else {
 		/* Shadow paging (lab 2's MMU): the CPU walks the shadow, so every
-		 * guest CR3 load, CR0/CR4 change, INVLPG and #PF comes to us. */
-		*vmcb_u32(s, VMCB_INTERCEPT_CR) = INTERCEPT_CR3_READ | INTERCEPT_CR0_WRITE | INTERCEPT_CR3_WRITE |
-						  INTERCEPT_CR4_WRITE;
+		 * guest CR3 load, CR0/CR4 change, INVLPG and #PF comes to us. CR0
+		 * reads too: the real CR0 has WP forced (svm_run), the guest's may
+		 * not (SMSW shows only bits 15:0, without WP). */
+		*vmcb_u32(s, VMCB_INTERCEPT_CR) = INTERCEPT_CR0_READ | INTERCEPT_CR3_READ | INTERCEPT_CR0_WRITE |
+						  INTERCEPT_CR3_WRITE | INTERCEPT_CR4_WRITE;
 		*vmcb_u32(s, VMCB_INTERCEPT_EXCEPTIONS) = 1u << VEC_PF;
 		*vmcb_u32(s, VMCB_INTERCEPT_MISC1) |= INTERCEPT_INVLPG;
 	}

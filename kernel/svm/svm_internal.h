@@ -12,6 +12,7 @@
 struct vcpu;
 
 /* Intercept bits of VMCB_INTERCEPT_MISC1 / MISC2 (APM Vol. 2, Table B-1). */
+#define INTERCEPT_CR0_READ (1u << 0)
 #define INTERCEPT_CR3_READ (1u << 3)
 #define INTERCEPT_CR0_WRITE (1u << 16)
 #define INTERCEPT_CR3_WRITE (1u << 19)

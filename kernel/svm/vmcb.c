@@ -38,7 +38,7 @@ void svm_init_guest_state(struct vcpu *v, struct svm_state *s)
  * reasons, with next_rip computed from the instruction's length (QEMU gives
  * no next-RIP); IOIO -> port, size, direction, string, REP from EXITINFO1,
  * next RIP from EXITINFO2; NPF -> the guest-physical address in EXITINFO2,
- * EXITINFO1 as error_code; shadow paging's intercepts: CR3 read, CR0/CR3/CR4
+ * EXITINFO1 as error_code; shadow paging's intercepts: CR0 and CR3 reads, CR0/CR3/CR4
  * write, INVLPG -> VCPU_EXIT_PRIVILEGED (decoded and emulated like a trapped
  * instruction), exception 14 -> VCPU_EXIT_PAGE_FAULT (EXITINFO1 the error
  * code, EXITINFO2 the address);

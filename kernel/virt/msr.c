@@ -20,7 +20,9 @@
  *   IA32_FEATURE_CONTROL: #GP, as on a CPU without the extension.
  */
 #include "cpu.h"
+#include "domain.h"
 #include "emulate.h"
+#include "shadow.h"
 #include "trap.h"
 #include "vcpu.h"
 #include "x86.h"
@@ -40,7 +42,12 @@ bool msr_emulate(struct vcpu *v, bool write)
 			uint64_t fixed = ~changeable & ~EFER_LMA;
 			if ((value & fixed) != (v->efer & fixed))
 				goto fault;
+			uint64_t before = v->efer;
 			v->efer = (value & ~EFER_LMA) | (v->efer & EFER_LMA);
+			/* NXE changes what every guest entry's NX bit means: a
+			 * shadow built under the old value is stale (as for CR4). */
+			if (v->efer != before && v->domain->paging == PAGING_SHADOW)
+				shadow_flush(v);
 		}
 		value = v->efer;
 		break;

@@ -53,6 +53,7 @@ void svm_decode_exit(struct vcpu *v, struct svm_state *s)
 		*vmcb_u32(s, VMCB_INTERCEPT_MISC1) &= ~INTERCEPT_VINTR;
 		s->window_requested = false;
 		break;
+	case SVM_EXIT_CR0_READ:
 	case SVM_EXIT_CR3_READ:
 	case SVM_EXIT_CR0_WRITE:
 	case SVM_EXIT_CR3_WRITE:
