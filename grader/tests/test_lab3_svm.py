@@ -241,12 +241,17 @@ def test_svm_is_invisible_and_untouchable(svm):
 @pytest.mark.student
 def test_access_outside_guest_memory_is_a_nested_page_fault(svm):
     """A guest mapping a frame past its memory reaches no host memory: the NPF ends it alone."""
-    r = svm.domain("attack")
+    expect_outside_access_crashes_alone(svm)
+
+
+def expect_outside_access_crashes_alone(batch):
+    """Domain "attack" maps a frame past its memory: it must crash alone; "hello" still ends well."""
+    r = batch.domain("attack")
     end = domain_end(r, "attack")
     if not end or end[0] != "crashed" or "outside" not in end[1]:
         r.fail(f"the guest touching guest-physical memory it does not have should crash alone "
                f"('... outside its N KiB'); it: {end}")
-    expect_exit(svm.domain("hello"), "hello", 0x10)
+    expect_exit(batch.domain("hello"), "hello", 0x10)
 
 
 def mmio_expected(nonce):
@@ -309,14 +314,19 @@ def test_multiboot_kernel_needs_nested_paging(build, module_nonce):
 def test_guest_ram_is_populated_on_first_touch(svm):
     """Under nested paging a domain's RAM gets host frames only when first touched (a nested page
     fault each): a 16 MiB guest that prints one line uses a handful of its 4096 pages."""
-    r = svm.domain("mb-hello")
-    expect_exit(r, "mb-hello", 0x10)
-    n = domain_id(r, "mb-hello")
+    expect_populated_on_first_touch(svm, "mb-hello", "nested page faults")
+
+
+def expect_populated_on_first_touch(batch, name, by):
+    """Domain @name (16 MiB, prints one line) got host frames for a few of its pages only, @by."""
+    r = batch.domain(name)
+    expect_exit(r, name, 0x10)
+    n = domain_id(r, name)
     m = r.expect(rf"^\[hv\] d{n} memory: (\d+) of (\d+) pages populated on first touch$", "the populated-pages line")
     populated, total = int(m.group(1)), int(m.group(2))
     exits = r.expect(rf"^\[hv\] d{n} exits:(.*)$", "the exit counters").group(1)
     if not (0 < populated < total // 20) or "nested_page_fault=" not in exits:
-        r.fail(f"{populated} of {total} pages populated (exits:{exits}); expected a few, by nested page faults")
+        r.fail(f"{populated} of {total} pages populated (exits:{exits}); expected a few, by {by}")
 
 
 @pytest.mark.points(3)
@@ -325,16 +335,21 @@ def test_dirty_logging_counts_the_pages_written(svm):
     """dirtylog=1 (the hook lab 6's live migration needs): nested entries start read-only, each
     first write is a nested page fault that sets the page's bit. Two domains, one writing
     8 + nonce % 48 pages and one writing none, differ by exactly that many."""
+    expect_dirty_pages_counted(svm)
+
+
+def expect_dirty_pages_counted(batch):
+    """Domains "writer" (8 + nonce % 48 pages written) and "idle" (none): their dirty logs differ by that."""
     counts = {}
     for name in ("writer", "idle"):
-        r = svm.domain(name)
+        r = batch.domain(name)
         expect_exit(r, name, 0x10)
         m = r.expect(rf"^\[hv\] d{domain_id(r, name)} dirty log: (\d+) pages written$", f"{name}'s dirty-log line")
         counts[name] = int(m.group(1))
-    pages = 8 + svm.nonce % 48
+    pages = 8 + batch.nonce % 48
     if counts["writer"] - counts["idle"] != pages:
-        svm.domain("writer").fail(f"the writer wrote {pages} more pages than the idle guest, but the dirty logs "
-                                  f"say {counts['writer']} vs {counts['idle']}")
+        batch.domain("writer").fail(f"the writer wrote {pages} more pages than the idle guest, but the dirty logs "
+                                    f"say {counts['writer']} vs {counts['idle']}")
 
 
 @pytest.mark.points(3)
@@ -342,12 +357,17 @@ def test_dirty_logging_counts_the_pages_written(svm):
 def test_vmmcall_hypercalls(svm):
     """VMMCALL (#VMEXIT 0x81) is the HVM guest's door, with the same ABI as the PV `int $0x82`:
     console_write, the error returns, yield, and shutdown with the guest's own code."""
-    r = svm.domain("hc")
-    code = shutdown_code(svm.nonce)
-    start = expected_start(svm.nonce)
-    want = start[:1] + ["hypercall: entered with vmmcall"] + start[1:] + [f"shutdown(0x{code:x})", "RESULT: PASS"]
-    got = transcript(r, "hc")
+    expect_hypercalls(svm, "hc", "vmmcall")
+
+
+def expect_hypercalls(batch, name, door):
+    """Domain @name runs the hypercall guest, entering through @door: its lines, from the nonce."""
+    r = batch.domain(name)
+    code = shutdown_code(batch.nonce)
+    start = expected_start(batch.nonce)
+    want = start[:1] + [f"hypercall: entered with {door}"] + start[1:] + [f"shutdown(0x{code:x})", "RESULT: PASS"]
+    got = transcript(r, name)
     if got != want:
         r.fail("the hypercall guest printed:\n      " + "\n      ".join(got) +
                "\n  but should have printed:\n      " + "\n      ".join(want))
-    expect_exit(r, "hc", code)
+    expect_exit(r, name, code)

@@ -26,8 +26,8 @@ import pytest
 
 from gradelib import kvm_vmx_available, run_bochs, run_qemu_kvm
 from test_lab1_equivalence import comparable, diff_lines, domain_end, domain_id, expect_exit, transcript
-from test_lab1_hypercall import expected_start, shutdown_code
-from test_lab3_svm import BatchRun, mmio_expected
+from test_lab3_svm import (BatchRun, expect_dirty_pages_counted, expect_hypercalls, expect_outside_access_crashes_alone,
+                            expect_populated_on_first_touch, mmio_expected)
 
 pytestmark = [pytest.mark.handout("labs/lab3/README.md; docs/bochs.md"), pytest.mark.slow]
 
@@ -192,14 +192,7 @@ def test_vmx_native_multiboot_kernel_runs_unmodified(vmx, guest):
 def test_vmx_guest_ram_is_populated_on_first_touch(vmx):
     """The EPT starts empty: a 16 MiB guest that prints one line gets host frames for a handful of its
     4096 pages, each on an EPT violation (or as the loader writes it)."""
-    r = vmx.domain("multiboot-hello")
-    expect_exit(r, "multiboot-hello", 0x10)
-    n = domain_id(r, "multiboot-hello")
-    m = r.expect(rf"^\[hv\] d{n} memory: (\d+) of (\d+) pages populated on first touch$", "the populated-pages line")
-    populated, total = int(m.group(1)), int(m.group(2))
-    exits = r.expect(rf"^\[hv\] d{n} exits:(.*)$", "the exit counters").group(1)
-    if not (0 < populated < total // 20) or "nested_page_fault=" not in exits:
-        r.fail(f"{populated} of {total} pages populated (exits:{exits}); expected a few, by EPT violations")
+    expect_populated_on_first_touch(vmx, "multiboot-hello", "EPT violations")
 
 
 @pytest.mark.points(5)
@@ -220,28 +213,14 @@ def test_vmx_mmio_through_ept_violations(vmx):
 def test_vmx_dirty_logging_on_ept(vmx):
     """dirtylog=1 on EPT: leaves start without W, each first write is an EPT violation that sets the
     page's bit. A writer of 8 + nonce % 48 pages and an idle twin differ by exactly that many."""
-    counts = {}
-    for name in ("writer", "idle"):
-        r = vmx.domain(name)
-        expect_exit(r, name, 0x10)
-        m = r.expect(rf"^\[hv\] d{domain_id(r, name)} dirty log: (\d+) pages written$", f"{name}'s dirty-log line")
-        counts[name] = int(m.group(1))
-    pages = 8 + vmx.nonce % 48
-    if counts["writer"] - counts["idle"] != pages:
-        vmx.domain("writer").fail(f"the writer wrote {pages} more pages than the idle guest, but the dirty logs "
-                                  f"say {counts['writer']} vs {counts['idle']}")
+    expect_dirty_pages_counted(vmx)
 
 
 @pytest.mark.points(3)
 @pytest.mark.student
 def test_vmx_access_outside_guest_memory_is_an_ept_violation(vmx):
     """A guest mapping a frame past its memory reaches no host memory: the EPT violation ends it alone."""
-    r = vmx.domain("attack")
-    end = domain_end(r, "attack")
-    if not end or end[0] != "crashed" or "outside" not in end[1]:
-        r.fail(f"the guest touching guest-physical memory it does not have should crash alone "
-               f"('... outside its N KiB'); it: {end}")
-    expect_exit(vmx.domain("hello"), "hello", 0x10)
+    expect_outside_access_crashes_alone(vmx)
 
 
 @pytest.mark.points(3)
@@ -249,12 +228,4 @@ def test_vmx_access_outside_guest_memory_is_an_ept_violation(vmx):
 def test_vmx_vmcall_hypercalls(vmx):
     """VMCALL (exit reason 18) is the HVM guest's door, with the same ABI as the PV `int $0x82`:
     console_write, the error returns, yield, and shutdown with the guest's own code."""
-    r = vmx.domain("hypercall")
-    code = shutdown_code(vmx.nonce)
-    start = expected_start(vmx.nonce)
-    want = start[:1] + ["hypercall: entered with vmcall"] + start[1:] + [f"shutdown(0x{code:x})", "RESULT: PASS"]
-    got = transcript(r, "hypercall")
-    if got != want:
-        r.fail("the hypercall guest printed:\n      " + "\n      ".join(got) +
-               "\n  but should have printed:\n      " + "\n      ".join(want))
-    expect_exit(r, "hypercall", code)
+    expect_hypercalls(vmx, "hypercall", "vmcall")
