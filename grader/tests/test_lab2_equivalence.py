@@ -150,7 +150,7 @@ def test_reserved_bits(build, nonce):
 
 # --- the counters --------------------------------------------------------------------------------
 
-COUNTED = ["paging_basic", "paging_faults", "paging_processes", "paging_stress"]
+COUNTED = ["paging_basic", "paging_faults", "paging_processes", "paging_stress", "paging_user"]
 
 
 @pytest.mark.parametrize("guest", [pytest.param(g, marks=[pytest.mark.points(3), pytest.mark.student], id=g)

@@ -12,7 +12,7 @@ import pytest
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from build import Build  # noqa: E402
-from gradelib import fnv1a64, run_qemu, splitmix64_sequence  # noqa: E402
+from gradelib import fnv1a64, kvm_vmx_available, run_qemu, splitmix64_sequence  # noqa: E402
 
 BUILD = Build(os.environ.get("HYPATIA_BUILD", "build/stub"))
 
@@ -66,3 +66,36 @@ def test_reference_helpers():
     # Published test vectors: SplitMix64 seeded with 0, FNV-1a of "a".
     assert splitmix64_sequence(0, 2) == [0xE220A8397B1DCDAF, 0x6E789E6AA1B965F4]
     assert fnv1a64(b"a") == 0xAF63DC4C8601EC8C
+
+
+@pytest.mark.parametrize("flags,nested,kvm_usable,env,want", [
+    ("fpu vme vmx ept", "Y", True, None, True),
+    ("fpu vme vmx ept", "1", True, None, True),
+    ("fpu vme vmx ept", "Y", True, "bochs", False),  # forced
+    ("fpu vme svm npt", "Y", True, None, False),     # AMD: TCG-like, no VMX through KVM
+    ("fpu vme vmx ept", "N", True, None, False),     # kvm_intel without nesting
+    ("fpu vme vmx ept", None, True, None, False),    # kvm_intel not loaded
+    ("fpu vme vmx ept", "Y", False, None, False),    # no /dev/kvm
+])
+def test_kvm_vmx_detection(tmp_path, monkeypatch, flags, nested, kvm_usable, env, want):
+    """The VMX tests leave Bochs for QEMU+KVM only where everything for it is there."""
+    cpuinfo = tmp_path / "cpuinfo"
+    cpuinfo.write_text(f"processor\t: 0\nflags\t\t: {flags}\n")
+    nested_file = tmp_path / "nested"
+    if nested is not None:
+        nested_file.write_text(nested + "\n")
+    kvm = tmp_path / "kvm"
+    if kvm_usable:
+        kvm.write_text("")
+    if env:
+        monkeypatch.setenv("HYPATIA_VMX", env)
+    else:
+        monkeypatch.delenv("HYPATIA_VMX", raising=False)
+    assert kvm_vmx_available(cpuinfo=cpuinfo, kvm=kvm, nested=nested_file) == want
+
+
+def test_this_machine_runs_vmx_in_bochs_unless_kvm_can():
+    """Whatever this machine is, the answer agrees with its /proc/cpuinfo."""
+    has_vmx = " vmx " in (" " + Path("/proc/cpuinfo").read_text().replace("\n", " ") + " ")
+    if not has_vmx:
+        assert kvm_vmx_available() is False

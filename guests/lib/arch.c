@@ -9,12 +9,18 @@
  * guest's exceptions and interrupts through this IDT (lab 1). A correct
  * hypervisor makes every handler below run exactly as it does natively.
  *
+ * For tests that run code in user mode (user.c), arch_enable_user_mode()
+ * extends the GDT with user segments and a TSS, and arch_set_gate_dpl()
+ * opens a gate to CPL 3; until then the GDT has only the three entries
+ * above, so tests that print or copy it see what they always saw.
+ *
  * The segment registers are not reloaded after LGDT: the new GDT has the
  * layout the native shim (and the hypervisor's virtual CPU) already use, so
  * the selectors in CS and SS stay valid, and a deprivileged guest could not
  * load them anyway (MOV to DS at CPL 3 checks the hypervisor's GDT).
  */
 #include "guest.h"
+#include "internal.h"
 #include "platform.h"
 #include "x86.h"
 
@@ -32,16 +38,23 @@ struct idt_gate {
 } __attribute__((packed));
 
 #define IDT_INTERRUPT_GATE 0x8e /* present, DPL 0, interrupt gate: clears IF */
+#define IDT_DPL_SHIFT 5
+#define GDT_KERNEL_ENTRIES 3    /* what LGDT covers until user mode is enabled */
 
 /*
  * Long mode ignores base and limit of code and data segments; what matters
  * is L = 1 and D = 0 in the code descriptor (SDM Vol. 3A §5.2.1; AMD APM
  * Vol. 2 §4.8.1). The accessed bits are preset, so the CPU never writes here.
  */
-static const uint64_t gdt[3] __attribute__((aligned(16))) = {
+static uint64_t gdt[7] __attribute__((aligned(16))) = {
 	0,                     /* 0x00: the null descriptor */
 	0x00af9b000000ffffull, /* 0x08: code, DPL 0, L = 1, present */
 	0x00cf93000000ffffull, /* 0x10: data, DPL 0, writable, present */
+	/* User mode (arch_enable_user_mode): data before code, the layout
+	 * SYSRET expects (STAR[63:48] = 0x10: SS = 0x18|3, CS = 0x20|3). */
+	0x00cff3000000ffffull, /* 0x18: data, DPL 3, writable, present (SS 0x1b) */
+	0x00affb000000ffffull, /* 0x20: code, DPL 3, L = 1, present (CS 0x23) */
+	0, 0,                  /* 0x28: the TSS, a 16-byte system descriptor */
 };
 
 static struct idt_gate idt[256] __attribute__((aligned(16)));
@@ -82,10 +95,30 @@ void arch_init(void)
 			.offset_high = stub >> 32,
 		};
 	}
-	gdtr = (struct x86_desc_ptr){ sizeof(gdt) - 1, (uint64_t)(uintptr_t)gdt };
+	gdtr = (struct x86_desc_ptr){ GDT_KERNEL_ENTRIES * 8 - 1, (uint64_t)(uintptr_t)gdt };
 	idtr = (struct x86_desc_ptr){ sizeof(idt) - 1, (uint64_t)(uintptr_t)idt };
 	lgdt(&gdtr);
 	lidt(&idtr);
+}
+
+/*
+ * A 64-bit TSS descriptor (SDM Vol. 3A §8.2.3, Figure 8-4): base split over
+ * bits 16-39 and 56-63 of the first quadword and all of the second's low
+ * half; type 9 = available 64-bit TSS (LTR makes it 0xB, busy); P = 1.
+ */
+void arch_enable_user_mode(uint64_t tss_base, uint32_t tss_limit)
+{
+	gdt[5] = (tss_limit & 0xffff) | (tss_base & 0xffffff) << 16 | 0x89ull << 40 |
+		 (uint64_t)((tss_limit >> 16) & 0xf) << 48 | ((tss_base >> 24) & 0xff) << 56;
+	gdt[6] = tss_base >> 32;
+	gdtr.limit = sizeof(gdt) - 1;
+	lgdt(&gdtr);
+}
+
+void arch_set_gate_dpl(unsigned vector, unsigned dpl)
+{
+	if (vector < ARRAY_SIZE(idt))
+		idt[vector].type_attr = (uint8_t)((IDT_INTERRUPT_GATE & ~(3u << IDT_DPL_SHIFT)) | (dpl & 3) << IDT_DPL_SHIFT);
 }
 
 void guest_arch_tables(void *gdtr_out, void *idtr_out)

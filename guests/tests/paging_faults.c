@@ -15,6 +15,14 @@
  * own says U = 1 and knows nothing of the guest's tables) and deliver the
  * fault with CR2 = the address (lab 2's true faults).
  *
+ * Last, a recursive mapping (a PML4 entry naming the PML4 itself: a legal
+ * loop) turns the page tables into ordinary pages; a PTE written through
+ * it, then INVLPG, remaps a page. Under a shadow cache that write lands on
+ * a write-protected guest page table and is emulated (lab 2, part 2). So
+ * are the atomic updates kernels make to live entries: LOCK CMPXCHG (failing,
+ * then succeeding), LOCK BTS/BTR, LOCK OR/AND, XCHG — each line prints the
+ * flags the instruction defines and whether the results are right.
+ *
  * Some faults are fixed by the handler and the access retried (map the
  * page, set W, clear NX or the reserved bit); the others are abandoned
  * (the access is skipped). Each line names the nonce-chosen address.
@@ -270,6 +278,61 @@ void guest_main(void)
 	expect_fault(what_2m_ro, WRITE, va + (target - base), t, PF_P | PF_W, fix_set_w);
 	gprintf("  the retried write reached the target: %s\n", large_target == t ? "yes" : "NO");
 	failures += large_target != t;
+
+	/* A recursive mapping: PML4[k] -> the PML4. The address (k, 254, 0, pd)
+	 * walks PML4 -> PML4 -> PDPT -> PD and lands on the page table of
+	 * `region` as a data page: its entries are 8-byte words there. */
+	unsigned k = 230 + nonce % 20;
+	space[k] = (uint64_t)(uintptr_t)space | PTE_P | PTE_W;
+	va = region + 20 * PAGE_SIZE;
+	t = tag();
+	paging_map(space, va, (uint64_t)(uintptr_t)fresh_frame(t), PTE_W | PTE_NX);
+	bool before = *(volatile uint64_t *)(uintptr_t)va == t;
+	volatile uint64_t *window = (volatile uint64_t *)(uintptr_t)(paging_address(k, 254, 0, pd) +
+								   8 * paging_index(va, 1));
+	uint64_t t2 = tag();
+	uint64_t frame2 = (uint64_t)(uintptr_t)fresh_frame(t2);
+	*window = frame2 | PTE_P | PTE_W | PTE_NX;
+	paging_invlpg(va);
+	bool after = *(volatile uint64_t *)(uintptr_t)va == t2 && (*window & PTE_ADDR) == frame2;
+	gprintf("recursive mapping at pml4 slot %u: the page's tag: %s; a pte written through it, invlpg: "
+		"the new page's tag: %s\n", k, before ? "yes" : "NO", after ? "yes" : "NO");
+	failures += !before + !after;
+	space[k] = 0;
+	paging_load_cr3(space);
+
+	/* Atomic updates of a live PTE, with the flags each defines (SDM Vol. 2):
+	 * CMPXCHG all six, BTS/BTR CF only, OR/AND all but AF. */
+	const uint64_t status = 0x8d5, logic = 0x8c5, cf = 0x1; /* OF SF ZF AF PF CF; without AF; CF */
+	va = region + 21 * PAGE_SIZE;
+	t = tag();
+	paging_map(space, va, (uint64_t)(uintptr_t)fresh_frame(t), PTE_W | PTE_NX);
+	(void)*(volatile uint64_t *)(uintptr_t)va; /* the entry is live: walked, A set */
+	volatile uint64_t *pte = leaf(va);
+	uint64_t old = *pte, rax = old ^ PTE_SW1, flags[6];
+	__asm__ volatile("lock cmpxchgq %[new], %[pte]\n\tpushfq\n\tpopq %[f]"
+			 : [pte] "+m"(*pte), "+a"(rax), [f] "=r"(flags[0]) : [new] "r"(old | PTE_SW1) : "cc");
+	bool cmpxchg_failed = rax == old && *pte == old;
+	__asm__ volatile("lock cmpxchgq %[new], %[pte]\n\tpushfq\n\tpopq %[f]"
+			 : [pte] "+m"(*pte), "+a"(rax), [f] "=r"(flags[1]) : [new] "r"(old | PTE_SW1) : "cc");
+	bool cmpxchg_done = rax == old && *pte == (old | PTE_SW1);
+	__asm__ volatile("lock btsq $9, %[pte]\n\tpushfq\n\tpopq %[f]" : [pte] "+m"(*pte), [f] "=r"(flags[2]) : : "cc");
+	__asm__ volatile("lock btrq $10, %[pte]\n\tpushfq\n\tpopq %[f]" : [pte] "+m"(*pte), [f] "=r"(flags[3]) : : "cc");
+	bool bits = *pte == (old | PTE_SW0);
+	__asm__ volatile("lock orq %[b], %[pte]\n\tpushfq\n\tpopq %[f]"
+			 : [pte] "+m"(*pte), [f] "=r"(flags[4]) : [b] "r"(PTE_SW2) : "cc");
+	__asm__ volatile("lock andq %[b], %[pte]\n\tpushfq\n\tpopq %[f]"
+			 : [pte] "+m"(*pte), [f] "=r"(flags[5]) : [b] "r"(~(PTE_SW0 | PTE_SW2)) : "cc");
+	uint64_t swapped = old;
+	__asm__ volatile("xchgq %[r], %[pte]" : [pte] "+m"(*pte), [r] "+r"(swapped));
+	paging_invlpg(va);
+	bool intact = swapped == old && *pte == old && *(volatile uint64_t *)(uintptr_t)va == t;
+	gprintf("atomic pte updates: cmpxchg fails (flags 0x%lx) %s, succeeds (flags 0x%lx) %s; bts (cf %lu), btr (cf %lu): "
+		"%s; or (flags 0x%lx), and (flags 0x%lx), xchg: the entry and the page's tag as before: %s\n",
+		flags[0] & status, cmpxchg_failed ? "yes" : "NO", flags[1] & status, cmpxchg_done ? "yes" : "NO",
+		flags[2] & cf, flags[3] & cf, bits ? "yes" : "NO", flags[4] & logic, flags[5] & logic,
+		intact ? "yes" : "NO");
+	failures += !cmpxchg_failed + !cmpxchg_done + !bits + !intact;
 
 	gprintf("cr3 loads: %lu, invlpg: %lu\n", paging_cr3_loads(), paging_invlpgs());
 	gprintf("true faults seen: %lu\n", paging_faults_seen());

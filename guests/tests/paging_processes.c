@@ -18,6 +18,15 @@
  * show the wrong tags or run the wrong code — and every fault the guest's
  * own handler takes must be a true fault delivered with the right error
  * code, while the rest stay hidden.
+ *
+ * A hypervisor may keep each process's shadow across switches (a shadow
+ * cache keyed by CR3, lab 2 part 2): the guest then switches back and forth
+ * many times, and counts how many of its CR3 loads named a root it had
+ * loaded before (a cache of at least as many shadows as it has roots finds
+ * those, and only those). While one process runs, its kernel also rewrites
+ * the page table of another, which is not loaded: no INVLPG is owed — the
+ * CR3 load that switches to it flushes the TLB — so that process must see
+ * the change at once, however long its shadow was kept.
  */
 #include "guest.h"
 #include "paging.h"
@@ -45,6 +54,11 @@ static uint8_t refcount[POOL_PAGES];
 static unsigned segfaults;
 static int failures;
 
+/* The CR3 values loaded so far (and the one the guest started on). */
+#define MAX_ROOTS 16
+static uint64_t roots[MAX_ROOTS];
+static unsigned nroots, loads_of_known_root, loads_of_new_root;
+
 static const char *yes(bool b)
 {
 	failures += !b;
@@ -69,10 +83,27 @@ static void put_frame(uint64_t frame)
 		paging_free((void *)(uintptr_t)frame);
 }
 
+/* Load CR3, counting whether this root was loaded before. */
+static void load_cr3(uint64_t *pml4)
+{
+	uint64_t cr3 = (uint64_t)(uintptr_t)pml4;
+	bool known = false;
+	for (unsigned i = 0; i < nroots; i++)
+		known |= roots[i] == cr3;
+	if (known) {
+		loads_of_known_root++;
+	} else {
+		loads_of_new_root++;
+		if (nroots < MAX_ROOTS)
+			roots[nroots++] = cr3;
+	}
+	paging_load_cr3(pml4);
+}
+
 static void switch_to(struct proc *p)
 {
 	current = p;
-	paging_load_cr3(p->pml4);
+	load_cr3(p->pml4);
 }
 
 /* The page-fault handler of our little kernel (paging.h's fixer). */
@@ -142,6 +173,25 @@ static void heap_write(unsigned page, unsigned proc, uint64_t value)
 	__asm__ volatile("" ::: "memory");
 }
 
+/* The word of heap page @page that process @proc's page @tag_page keeps its tag in. */
+static uint64_t heap_read_at(unsigned page, unsigned tag_page, unsigned proc)
+{
+	__asm__ volatile("" ::: "memory");
+	uint64_t v = *(volatile uint64_t *)(uintptr_t)(heap_address(tag_page, proc) - tag_page * PAGE_SIZE +
+						       page * PAGE_SIZE);
+	__asm__ volatile("" ::: "memory");
+	return v;
+}
+
+/* Swap the frames of heap pages 0 and 1 in @p's table. */
+static void swap_first_pages(struct proc *p)
+{
+	uint64_t *a = paging_leaf(p->pml4, heap, NULL), *b = paging_leaf(p->pml4, heap + PAGE_SIZE, NULL);
+	uint64_t t = *a;
+	*a = *b;
+	*b = t;
+}
+
 static void new_process(struct proc *p, unsigned id)
 {
 	p->pml4 = paging_new_space();
@@ -192,7 +242,7 @@ static struct proc *do_fork(struct proc *parent, unsigned id)
 	}
 	/* The parent's writable entries may be in the TLB: flush them all. */
 	if (current == parent)
-		paging_load_cr3(parent->pml4);
+		load_cr3(parent->pml4);
 	return child;
 }
 
@@ -202,6 +252,7 @@ void guest_main(void)
 	gprintf("paging_processes: nonce=%lu\n", nonce);
 	paging_init(pool, POOL_PAGES);
 	paging_set_fixer(handle_fault);
+	roots[nroots++] = (uint64_t)(uintptr_t)paging_current();
 	heap = 0x7f0000000000ull + (nonce % 512) * LARGE_PAGE_SIZE;
 	code_va = heap + 0x100000;
 
@@ -221,6 +272,31 @@ void guest_main(void)
 	gprintf("round 0: every process sees its own heap and runs its own code: %s\n", yes(check_heaps(0)));
 	fill_heaps(1);
 	gprintf("round 1: %s\n", yes(check_heaps(1)));
+
+	/* Back and forth: every switch returns to an address space used before. */
+	unsigned rounds = 4 + nonce % 4;
+	bool intact = true;
+	for (unsigned r = 0; r < rounds; r++)
+		for (unsigned i = 0; i < nprocs; i++) {
+			switch_to(&procs[(i + r) % nprocs]);
+			for (unsigned page = 0; page < HEAP_PAGES; page++)
+				intact &= heap_read(page, current->id) == tag_of(current->id, page, 1);
+		}
+	gprintf("back and forth, %u rounds of %u switches: every heap intact: %s\n", rounds, nprocs, yes(intact));
+
+	/* Remap while away: process 0's kernel swaps two heap pages in the
+	 * table of process 1, which is not loaded. The switch to process 1
+	 * flushes the TLB: it sees the swap, with no INVLPG. Swapped back
+	 * while it is loaded, the two entries may be cached: INVLPG both. */
+	switch_to(&procs[0]);
+	swap_first_pages(&procs[1]);
+	switch_to(&procs[1]);
+	gprintf("process 0 swapped two heap pages of process 1 in its tables; process 1 sees the swap: %s\n",
+		yes(heap_read_at(0, 1, 1) == tag_of(1, 1, 1) && heap_read_at(1, 0, 1) == tag_of(1, 0, 1)));
+	swap_first_pages(&procs[1]);
+	paging_invlpg(heap);
+	paging_invlpg(heap + PAGE_SIZE);
+	gprintf("swapped back, invlpg: %s\n", yes(heap_read(0, 1) == tag_of(1, 0, 1) && heap_read(1, 1) == tag_of(1, 1, 1)));
 
 	/* fork(): the child shares the parent's frames, copy on write. */
 	struct proc *parent = &procs[0];
@@ -291,6 +367,8 @@ void guest_main(void)
 	for (unsigned i = 0; i < MAX_PROCS + 1; i++)
 		demand += procs[i].demand_faults, copies += procs[i].cow_copies + procs[i].cow_reuses;
 	gprintf("demand faults: %u, copy-on-write faults: %u, errors: %u\n", demand, copies, segfaults);
+	gprintf("cr3 loads of a root loaded before: %u, of a new root: %u, roots: %u\n", loads_of_known_root,
+		loads_of_new_root, nroots);
 	gprintf("cr3 loads: %lu, invlpg: %lu\n", paging_cr3_loads(), paging_invlpgs());
 	gprintf("true faults seen: %lu\n", paging_faults_seen());
 	if (failures)

@@ -45,6 +45,7 @@ struct domain_config {
 	bool hvm;
 	bool dirty_logging;
 	bool umip;
+	bool shadow_cache;
 	char guest_cmdline[GUEST_CMDLINE_MAX];
 };
 
@@ -60,6 +61,7 @@ static const char *parse_config(const char *options, struct domain_config *cfg)
 	cfg->hvm = false;
 	cfg->dirty_logging = false;
 	cfg->umip = true;
+	cfg->shadow_cache = true;
 	cfg->guest_cmdline[0] = '\0';
 	size_t used = 0;
 	bool first = true;
@@ -93,6 +95,8 @@ static const char *parse_config(const char *options, struct domain_config *cfg)
 			cfg->hvm = word[5] == 'h';
 		} else if (strcmp(word, "umip=0") == 0 || strcmp(word, "umip=1") == 0) {
 			cfg->umip = word[5] == '1';
+		} else if (strcmp(word, "shadowcache=0") == 0 || strcmp(word, "shadowcache=1") == 0) {
+			cfg->shadow_cache = word[12] == '1';
 		} else if (strncmp(word, "mode=", 5) == 0) {
 			if (strcmp(word + 5, "pv") == 0)
 				cfg->paging = PAGING_DIRECT;
@@ -135,6 +139,15 @@ void domain_mark_dirty(struct domain *d, uint64_t gpa)
 	d->dirty_pages++;
 }
 
+bool domain_map_nested(struct domain *d, uint64_t gpa, paddr_t hpa, bool writable)
+{
+	gpa = ALIGN_DOWN(gpa, PAGE_SIZE), hpa = ALIGN_DOWN(hpa, PAGE_SIZE);
+	if (d->ept) /* Intel's format (kernel/vmx/ept.c) */
+		return ept_map(d->pml4, gpa, hpa, writable);
+	/* AMD's: an x86 page table, whose entries need U=1 (APM §15.25.5). */
+	return paging_map(d->pml4, gpa, hpa, PTE_USER | (writable ? PTE_WRITE : 0));
+}
+
 bool domain_populate(struct domain *d, uint64_t gpa)
 {
 	uint64_t gfn = gpa / PAGE_SIZE;
@@ -143,8 +156,7 @@ bool domain_populate(struct domain *d, uint64_t gpa)
 	paddr_t frame = frame_alloc();
 	/* Under dirty logging a page starts read-only: its first write faults
 	 * and is recorded (see exit_nested_page_fault). */
-	uint64_t flags = PTE_USER | (d->dirty_logging ? 0 : PTE_WRITE);
-	if (!frame || !paging_map(d->pml4, gfn * PAGE_SIZE, frame, flags)) {
+	if (!frame || !domain_map_nested(d, gfn * PAGE_SIZE, frame, !d->dirty_logging)) {
 		if (frame)
 			frame_free(frame);
 		domain_crash(d, "out of host memory for its guest-physical page 0x%lx", gfn * PAGE_SIZE);
@@ -205,10 +217,11 @@ static bool allocate_memory(struct domain *d)
 	d->p2m = kzalloc(d->page_count * sizeof(uint64_t));
 	/* An HVM guest at CPL 0 on shadow tables must not find the hypervisor's
 	 * half in them: its root is its own. */
-	d->pml4 = d->hvm && d->paging == PAGING_SHADOW ? paging_create_guest_root() : paging_create_address_space();
+	d->pml4 = d->ept ? ept_create()
+		: d->hvm && d->paging == PAGING_SHADOW ? paging_create_guest_root() : paging_create_address_space();
 	if (!d->p2m || !d->pml4)
 		return false;
-	/* Nested paging under SVM: RAM comes on first touch, by nested page
+	/* Nested paging: RAM comes on first touch, by nested page
 	 * fault (domain_populate), as Linux KVM populates guest memory. */
 	if (d->lazy_memory)
 		return true;
@@ -233,7 +246,10 @@ void domain_destroy(struct domain *d)
 		return;
 	if (d->vcpu)
 		vcpu_destroy(d->vcpu);
-	if (d->pml4)
+	shadow_destroy(d); /* mode=shadow: every cached shadow root, d->pml4 among them */
+	if (d->pml4 && d->ept)
+		ept_destroy(d->pml4);
+	else if (d->pml4)
 		paging_destroy_address_space(d->pml4);
 	for (uint64_t gfn = 0; d->p2m && gfn < d->page_count; gfn++)
 		if (d->p2m[gfn])
@@ -274,12 +290,15 @@ struct domain *domain_create_with_initrd(const void *image, size_t size, const c
 		problem = "an initrd goes only with a Linux bzImage";
 	if (!problem && bzimage && (!cfg.hvm || !cpu.svm))
 		problem = "a Linux bzImage runs only as type=hvm (mode=nested or mode=shadow), under AMD SVM (so far)";
-	if (!problem && multiboot && (cfg.paging != PAGING_NESTED || !cpu.svm))
-		problem = "a native multiboot kernel runs only with mode=nested, under AMD SVM (so far)";
+	if (!problem && multiboot && cfg.paging != PAGING_NESTED)
+		problem = "a native multiboot kernel runs only with mode=nested";
 	if (!problem && cfg.hvm && !(cpu.svm ? svm_enable() : vmx_enable()))
 		problem = "type=hvm and mode=nested need AMD SVM with nested paging or Intel VMX with EPT";
-	if (!problem && cfg.hvm && cfg.paging == PAGING_SHADOW && !cpu.svm)
-		problem = "type=hvm mode=shadow is implemented for AMD SVM only (so far)";
+	/* A multiboot kernel starts with paging off: VMX runs that only with
+	 * "unrestricted guest" (SVM always can). */
+	if (!problem && multiboot && !cpu.svm && !vmx_unrestricted_guest())
+		problem = "a native multiboot kernel starts with paging off, which needs VMX's unrestricted guest; "
+			  "this CPU lacks it";
 	if (problem) {
 		kprintf("[hv] domain '%s' refused: %s\n", cfg.name, problem);
 		return NULL;
@@ -296,15 +315,15 @@ struct domain *domain_create_with_initrd(const void *image, size_t size, const c
 	d->paging = cfg.paging;
 	d->hvm = cfg.hvm;
 	d->umip = cfg.umip;
-	/* The VMX backend builds its EPT from the whole p2m when the vCPU is set up. */
 	const struct vcpu_ops *ops = !d->hvm ? &pv_vcpu_ops : cpu.vmx && cpu.ept && !cpu.svm ? &vmx_vcpu_ops
 											: &svm_vcpu_ops;
-	d->lazy_memory = d->paging == PAGING_NESTED && ops == &svm_vcpu_ops;
+	d->lazy_memory = d->paging == PAGING_NESTED;
+	d->ept = d->lazy_memory && ops == &vmx_vcpu_ops;
 	/* Dirty logging rides on the nested page table's write protection
 	 * (the hook lab 6's live migration needs). */
 	d->dirty_logging = cfg.dirty_logging && d->lazy_memory;
 	if (cfg.dirty_logging && !d->dirty_logging) {
-		kprintf("[hv] domain '%s' refused: dirtylog=1 needs mode=nested under AMD SVM (so far)\n", cfg.name);
+		kprintf("[hv] domain '%s' refused: dirtylog=1 needs mode=nested\n", cfg.name);
 		kfree(d);
 		return NULL;
 	}
@@ -333,10 +352,13 @@ struct domain *domain_create_with_initrd(const void *image, size_t size, const c
 	d->vcpu->regs.rflags = 0x2;
 	if (d->paging != PAGING_DIRECT)
 		d->vcpu->cr3 = shadow_build_initial_tables(d);
+	if (d->paging == PAGING_SHADOW)
+		shadow_init(d, cfg.shadow_cache);
 	if (d->vcpu->ops == &svm_vcpu_ops) /* vmx loads CR3 from the vcpu at every entry */
 		svm_load_guest_cr3(d->vcpu);
 	if (multiboot)
-		svm_enter_as_multiboot(d->vcpu, info.entry, multiboot_build_info(d, cfg.guest_cmdline));
+		(d->ept ? vmx_enter_as_multiboot : svm_enter_as_multiboot)(d->vcpu, info.entry,
+									  multiboot_build_info(d, cfg.guest_cmdline));
 	if (bzimage)
 		linux_enter(d->vcpu, &linux_info);
 	if (d->dirty_logging) { /* the log starts with the guest: what loading it wrote does not count */

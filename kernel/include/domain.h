@@ -37,7 +37,8 @@ struct domain {
 	enum domain_state state;         /**< where it is in its life */
 	enum paging_mode paging;         /**< how its memory is mapped */
 	bool hvm;                        /**< runs on a hardware-assisted backend (type=hvm; implied by mode=nested) */
-	bool lazy_memory;                /**< RAM is populated on first touch (nested paging under SVM) */
+	bool lazy_memory;                /**< RAM is populated on first touch (nested paging) */
+	bool ept;                        /**< @c pml4 is an Intel EPT (VMX), not an x86 page table (SVM's NPT) */
 	uint64_t pages_populated;        /**< lazy_memory: pages populated so far */
 	bool dirty_logging;              /**< writes are tracked in @c dirty_bitmap (lab 6's live migration) */
 	uint8_t *dirty_bitmap;           /**< one bit per guest page written since logging began */
@@ -45,11 +46,12 @@ struct domain {
 	uint64_t memory_bytes;           /**< guest-physical memory size */
 	uint64_t *p2m;                   /**< guest frame number -> host-physical address */
 	uint64_t page_count;             /**< entries of @c p2m */
-	uint64_t pml4;                   /**< the address space it runs in (pv direct) */
+	uint64_t pml4;                   /**< the address space it runs in (pv direct), its nested page table, or (mode=shadow) the current shadow's kernel root */
 	struct vcpu *vcpu;               /**< its only vCPU (SMP guests later) */
 	uint32_t exit_code;              /**< what the guest wrote to the debug-exit port */
 	char console[DOMAIN_CONSOLE_LINE]; /**< the guest's console line being assembled */
 	struct shadow_stats shadow;      /**< mode=shadow: counters */
+	struct shadow_cache shadow_cache; /**< mode=shadow: the shadow address spaces (lab 2, part 2) */
 	uint64_t mmio_scratch;           /**< the MMIO test device's scratch register */
 	uint64_t mmio_accesses;          /**< accesses the MMIO test device has seen */
 	struct vuart uart;               /**< emulated 16550A on COM1 */
@@ -98,6 +100,12 @@ void domain_mark_dirty(struct domain *domain, uint64_t gpa);
  * the domain is crashed).
  */
 bool domain_populate(struct domain *domain, uint64_t gpa);
+/**
+ * Map guest-physical page @p gpa to host frame @p hpa in the domain's nested
+ * page table (pml4), in its vendor's format: AMD's NPT or Intel's EPT.
+ * Writable only if @p writable. False if out of memory for a table.
+ */
+bool domain_map_nested(struct domain *domain, uint64_t gpa, paddr_t hpa, bool writable);
 /** Host-physical address of guest-physical @p gpa, or 0 if outside the domain's memory or not populated yet. */
 paddr_t domain_gpa_to_hpa(const struct domain *domain, uint64_t gpa);
 /**
@@ -109,7 +117,7 @@ bool domain_read(const struct domain *domain, uint64_t gpa, void *dst, size_t si
 bool domain_write(struct domain *domain, uint64_t gpa, const void *src, size_t size);
 
 /** Most domains that can exist at once. */
-#define DOMAIN_MAX 8
+#define DOMAIN_MAX 24
 /** The live domains (NULL-padded), in creation order. */
 extern struct domain *domain_table[DOMAIN_MAX];
 /** How many entries of #domain_table are in use. */

@@ -34,18 +34,40 @@ paddr_t paging_create_address_space(void);
  * last level alone decides. Returns false if out of memory.
  */
 bool paging_map(paddr_t pml4, vaddr_t va, paddr_t pa, uint64_t flags);
+/** paging_map(), adding to @p tables_added (if not NULL) the number of page tables it allocated. */
+bool paging_map_counted(paddr_t pml4, vaddr_t va, paddr_t pa, uint64_t flags, unsigned *tables_added);
 /** Physical address @p va maps to in @p pml4 (4 KiB pages only), or 0 if unmapped. */
 paddr_t paging_translate(paddr_t pml4, vaddr_t va);
+/** The 4 KiB page-table entry for @p va in @p pml4 (present or not), or NULL if a table above is missing. */
+uint64_t *paging_leaf(paddr_t pml4, vaddr_t va);
 /**
  * Allocate an empty PML4 with no hypervisor half: the shadow root of an HVM
  * guest, which runs at CPL 0 and must see nothing of the hypervisor.
  * Returns its physical address, 0 if out of memory.
  */
 paddr_t paging_create_guest_root(void);
-/** Free every page table of @p pml4 except the shared hypervisor half (not the mapped frames). */
-void paging_clear(paddr_t pml4);
-/** Drop the page table that maps the 2 MiB-aligned region around @p va (4 KiB mappings only). */
-void paging_drop_2m_region(paddr_t pml4, vaddr_t va);
+/** Free every page table of @p pml4 except the shared hypervisor half (not the mapped frames); returns the number freed. */
+unsigned paging_clear(paddr_t pml4);
+/** Drop the page table that maps the 2 MiB-aligned region around @p va (4 KiB mappings only); returns tables freed. */
+unsigned paging_drop_2m_region(paddr_t pml4, vaddr_t va);
+/**
+ * Clear the entry of @p level (3 = PML4 ... 0 = PT) on the walk for @p va,
+ * freeing the tables below it: everything @p pml4 maps in the region that
+ * entry covers is gone. The shared hypervisor half is never touched.
+ * Returns the number of tables freed.
+ */
+unsigned paging_drop_entry(paddr_t pml4, vaddr_t va, int level);
+/** For paging_write_protect_frame() and paging_unmap_marked_frame(): the frame may be mapped anywhere. */
+#define PAGING_ANY_VA (~0ull)
+/**
+ * Make the writable 4 KiB mapping of physical @p frame at @p va in @p pml4
+ * read-only, setting the software bit @p mark in it — or, with @p va =
+ * #PAGING_ANY_VA, every such mapping in @p pml4's own half (a search of the
+ * whole tree). Returns how many changed.
+ */
+unsigned paging_write_protect_frame(paddr_t pml4, vaddr_t va, paddr_t frame, uint64_t mark);
+/** Remove the mapping of @p frame at @p va (or, with #PAGING_ANY_VA, every one) that carries @p mark. Returns how many. */
+unsigned paging_unmap_marked_frame(paddr_t pml4, vaddr_t va, paddr_t frame, uint64_t mark);
 /** Free every lower-half page table of @p pml4 and the PML4 itself (not the mapped frames). */
 void paging_destroy_address_space(paddr_t pml4);
 /** The hypervisor's own address space (the boot PML4). */

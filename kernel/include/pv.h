@@ -16,6 +16,13 @@ struct insn;
 #define PV_GUEST_SS 0x10
 /** Vector of the hypercall gate, open to CPL 3 (Xen's choice for 64-bit PV). */
 #define PV_HYPERCALL_VECTOR 0x82
+/**
+ * Or-ed into an access kind for pv_access_guest(): a *supervisor* access even
+ * while the guest runs in its user mode — the CPU's own accesses to the IDT,
+ * GDT, TSS and the kernel stack while it delivers an event (SDM Vol. 3A
+ * §4.6: "implicit supervisor-mode accesses").
+ */
+#define PV_ACCESS_SUPERVISOR 0x100u
 
 /**
  * A trap arrived while a PV guest ran at CPL 3: record it as the vCPU's exit
@@ -44,11 +51,19 @@ enum bounce_kind {
 /**
  * Deliver @p vector through the guest's IDT (vcpu->idtr): check the gate,
  * push the frame the hardware would push at CPL 0 on the guest's stack, and
- * continue at the handler. Returns false if the gate or the stack is unusable
- * (the caller escalates as the CPU would).
+ * continue at the handler. From guest user mode (vcpu->virtual_cpl = 3,
+ * lab 2) the frame goes on the stack the guest's TSS names (RSP0) and names
+ * the user CS/SS, and the guest is back in its kernel; INT n there needs a
+ * gate with DPL 3. Returns false if the gate or the stack is unusable, or
+ * the gate's DPL refuses a software interrupt (the caller escalates as the
+ * CPU would, or raises \#GP(vector * 8 + 2)).
  */
 bool pv_bounce(struct vcpu *vcpu, uint8_t vector, enum bounce_kind kind, bool has_error, uint32_t error);
-/** Emulate IRETQ (it traps because the guest's frames name the more-privileged CS 0x08). */
+/**
+ * Emulate IRETQ (it traps because the guest's frames name the more-privileged
+ * CS 0x08, or its user CS, which the hypervisor's GDT does not have): to its
+ * kernel (CS = #PV_GUEST_CS) or, with an RPL-3 CS and SS, into its user mode.
+ */
 enum emulation_result pv_emulate_iret(struct vcpu *vcpu, const struct insn *insn);
 /** If an interrupt is pending and the virtual IF allows it, deliver it now. */
 void pv_deliver_pending_interrupt(struct vcpu *vcpu);
@@ -71,14 +86,31 @@ uint64_t pv_operand_address(struct vcpu *vcpu, const struct insn *insn);
 /**
  * Copy between a hypervisor buffer and guest-virtual memory (@p access:
  * ACCESS_READ, ACCESS_WRITE or ACCESS_FETCH from shadow.h), translating
- * through the guest's page tables under shadow paging. Returns false, with
- * no fault injected, if any byte is not accessible.
+ * through the guest's page tables under shadow paging. The access is made
+ * with the guest's current privilege (a user-mode access at virtual CPL 3)
+ * unless @p access has #PV_ACCESS_SUPERVISOR. Returns false, with no fault
+ * injected, if any byte is not accessible.
  */
 bool pv_access_guest(struct vcpu *vcpu, uint64_t va, void *buf, size_t size, unsigned access);
 /** Read guest-virtual memory; on failure inject the \#PF the guest would take and return false. */
 bool pv_read_guest(struct vcpu *vcpu, uint64_t va, void *buf, size_t size, bool fetch);
 /** Write guest-virtual memory; on failure inject the \#PF the guest would take and return false. */
 bool pv_write_guest(struct vcpu *vcpu, uint64_t va, const void *buf, size_t size);
+/**
+ * The stack pointer the guest's TSS holds for @p index: 0 = RSP0 (the kernel
+ * stack an event from user mode switches to), 1-7 = IST1-IST7. The TSS is
+ * the one its LTR selected (vcpu->tr), found through its GDT and read with
+ * supervisor accesses. False if there is none, it is not a 64-bit TSS, or
+ * the field lies outside it or outside the guest's memory.
+ */
+bool pv_guest_tss_stack(struct vcpu *vcpu, unsigned index, uint64_t *rsp);
+/**
+ * The guest now runs at virtual CPL @p cpl (0: its kernel, 3: its user mode)
+ * with selectors @p cs and @p ss as it believes them. Under shadow paging
+ * the backend loads the shadow root of that mode before the guest runs
+ * again (shadow_root_for()); a change of mode is counted.
+ */
+void pv_switch_mode(struct vcpu *vcpu, uint8_t cpl, uint16_t cs, uint16_t ss);
 /** The shared-info page's interrupt mask says masked (or the virtual IF is 0 when there is none). */
 bool pv_interrupts_masked(struct vcpu *vcpu);
 /** Set the virtual IF (and the shared-info mask, if registered). */

@@ -64,6 +64,7 @@ struct vcpu_ops;
 
 /** @name #VMEXIT codes (APM Vol. 2, Appendix C)
  *  @{ */
+#define SVM_EXIT_CR0_READ 0x00  /**< MOV from CR0 (shadow paging: the real CR0 has WP forced) */
 #define SVM_EXIT_CR3_READ 0x03  /**< MOV from CR3 (shadow paging) */
 #define SVM_EXIT_CR0_WRITE 0x10 /**< MOV to CR0 (and LMSW, CLTS) */
 #define SVM_EXIT_CR3_WRITE 0x13 /**< MOV to CR3: the guest switches address space */

@@ -120,6 +120,9 @@ struct vcpu {
 	uint16_t tr;                /**< the guest's task register selector (LTR) */
 	struct vcpu_msrs msr;       /**< the guest's MSRs */
 	bool virtual_if;            /**< pv: the guest's interrupt flag, kept by the hypervisor */
+	uint8_t virtual_cpl;        /**< pv: the guest's privilege level, 0 (its kernel) or 3 (its user mode); both really run at CPL 3 */
+	uint16_t virtual_cs;        /**< pv: the CS selector the guest believes it runs with (#PV_GUEST_CS in its kernel) */
+	uint16_t virtual_ss;        /**< pv: the SS selector it believes it has (0 in its kernel after an entry from user mode) */
 	bool sti_shadow;            /**< pv: the instruction after STI runs before any interrupt */
 	bool step_one;              /**< pv: run one instruction only (single-step out of the STI shadow) */
 	bool timer_pending;         /**< the set_timer hypercall's interrupt waits for delivery */

@@ -31,6 +31,8 @@ struct vcpu_ops;
 #define VMCS_PIN_CONTROLS 0x4000       /**< u32: pin-based VM-execution controls */
 #define VMCS_PROC_CONTROLS 0x4002      /**< u32: primary processor-based controls */
 #define VMCS_EXCEPTION_BITMAP 0x4004   /**< u32: one bit per exception vector that exits */
+#define VMCS_PF_ERROR_MASK 0x4006      /**< u32: with the match below, which \#PF error codes exit (0/0: all) */
+#define VMCS_PF_ERROR_MATCH 0x4008     /**< u32: see VMCS_PF_ERROR_MASK (SDM §25.6.3) */
 #define VMCS_CR3_TARGET_COUNT 0x400a   /**< u32: number of CR3 values a guest may load without exiting */
 #define VMCS_EXIT_CONTROLS 0x400c      /**< u32: VM-exit controls */
 #define VMCS_EXIT_MSR_STORE_COUNT 0x400e /**< u32: entries in the VM-exit MSR-store area */
@@ -126,6 +128,7 @@ struct vcpu_ops;
 #define VMX_EXIT_CPUID 10             /**< CPUID (always exits) */
 #define VMX_EXIT_HLT 12               /**< HLT */
 #define VMX_EXIT_INVD 13              /**< INVD (always exits) */
+#define VMX_EXIT_INVLPG 14            /**< INVLPG (with "INVLPG exiting": shadow paging) */
 #define VMX_EXIT_VMCALL 18            /**< the guest's hypercall */
 #define VMX_EXIT_VMCLEAR 19           /**< first of the VMX instructions VMCLEAR ... VMXON (19-27) */
 #define VMX_EXIT_VMXON 27             /**< last of them */
@@ -145,6 +148,36 @@ struct vcpu_ops;
 
 /** The VMX backend (kernel/vmx/). */
 extern const struct vcpu_ops vmx_vcpu_ops;
+
+struct vcpu;
+
+/** @name The EPT of a nested-paging domain (kernel/vmx/ept.c, SDM Vol. 3C §29.3)
+ *  @{ */
+/** A new, empty EPT: its PML4 frame (host-physical), or 0 if out of memory. */
+paddr_t ept_create(void);
+/**
+ * Map guest-physical page @p gpa to host frame @p hpa in the EPT rooted at
+ * @p root: readable and executable, writable only if @p writable, write-back.
+ * Replaces an existing mapping. False if out of memory for a table.
+ */
+bool ept_map(paddr_t root, uint64_t gpa, paddr_t hpa, bool writable);
+/** Free the EPT's tables (not the frames they map). */
+void ept_destroy(paddr_t root);
+/** @} */
+
+/**
+ * True if this CPU's VMX offers "unrestricted guest" (SDM Vol. 3C §25.6.2):
+ * a guest with paging or protection off, as a multiboot kernel starts. Call
+ * after vmx_enable().
+ */
+bool vmx_unrestricted_guest(void);
+/**
+ * Start the vCPU the way a multiboot loader starts a kernel (Multiboot spec
+ * §3.2): 32-bit protected mode, paging off, EAX = 0x2BADB002, EBX =
+ * @p info_gpa, at @p entry. Needs vmx_unrestricted_guest(). The twin of
+ * svm_enter_as_multiboot().
+ */
+void vmx_enter_as_multiboot(struct vcpu *vcpu, uint64_t entry, uint64_t info_gpa);
 
 /**
  * Turn VMX on for this CPU: IA32_FEATURE_CONTROL, the fixed CR0/CR4 bits,

@@ -5,9 +5,15 @@
 
 void *memset(void *dst, int c, size_t n)
 {
-	uint8_t *d = dst;
-	while (n--)
-		*d++ = (uint8_t)c;
+	/* REP STOSQ: one instruction for the whole buffer, where a byte loop
+	 * costs four per byte — and every frame the allocator hands out is
+	 * zeroed with it (a 16 MiB domain is 4096 of them; in Bochs, which
+	 * emulates every instruction, the loop took a second). */
+	void *d = dst;
+	uint64_t pattern = 0x0101010101010101ull * (uint8_t)c;
+	size_t words = n / 8, bytes = n % 8;
+	__asm__ volatile("rep stosq" : "+D"(d), "+c"(words) : "a"(pattern) : "memory");
+	__asm__ volatile("rep stosb" : "+D"(d), "+c"(bytes) : "a"(pattern) : "memory");
 	return dst;
 }
 

@@ -27,6 +27,19 @@
  *    and the error code if @has_error (SDM Vol. 3A §6.14.2, Figure 6-9).
  * 3. Continue at the handler; an interrupt gate clears the virtual IF.
  * Return false, changing nothing, if the gate or the stack is unusable.
+ *
+ * LAB 2 (guest user mode, labs/lab2/README.md part 4) extends it. When
+ * vcpu->virtual_cpl is 3 the guest runs in its user mode: a software
+ * interrupt (kind BOUNCE_SOFTWARE) needs a gate with DPL 3 (bits 5-6 of
+ * byte 5), else return false (the caller raises #GP(vector * 8 + 2)); the
+ * frame goes on the stack pv_guest_tss_stack(vcpu, 0, &rsp) gives (RSP0 of
+ * the guest's TSS) and names the user CS/SS (vcpu->virtual_cs/virtual_ss,
+ * which replace PV_GUEST_CS/PV_GUEST_SS in step 2 in every mode); then
+ * pv_switch_mode(vcpu, 0, the gate's selector, 0): the guest is back in its
+ * kernel, SS null (SDM Vol. 3A §6.14.2). Read the gate and write the frame
+ * with ACCESS_READ/ACCESS_WRITE | PV_ACCESS_SUPERVISOR: the CPU's own
+ * accesses are supervisor ones, even from user mode. A gate with an IST
+ * index (byte 4, bits 0-2) switches to that stack in every mode (§6.14.5).
  */
 bool pv_bounce(struct vcpu *vcpu, uint8_t vector, enum bounce_kind kind, bool has_error, uint32_t error)
 {
@@ -40,6 +53,10 @@ bool pv_bounce(struct vcpu *vcpu, uint8_t vector, enum bounce_kind kind, bool ha
  * LAB 1: emulate IRETQ. Pop RIP, CS, RFLAGS, RSP, SS from the guest's stack
  * (pv_read_guest), check CS is PV_GUEST_CS, and restore them; the popped
  * IF becomes the virtual IF. Return EMULATE_BRANCH (RIP was set).
+ *
+ * LAB 2 (guest user mode): a CS and SS with RPL 3 enter the guest's user
+ * mode — pv_switch_mode(vcpu, 3, cs, ss) after restoring the registers. A
+ * return to CS 0x08 from user mode, or any other CS, is #GP(selector).
  */
 enum emulation_result pv_emulate_iret(struct vcpu *vcpu, const struct insn *insn)
 {

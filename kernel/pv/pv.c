@@ -12,9 +12,11 @@
 #include "cpu.h"
 #include "domain.h"
 #include "mm.h"
+#include "paging.h"
 #include "panic.h"
 #include "percpu.h"
 #include "pv.h"
+#include "shadow.h"
 #include "string.h"
 #include "trap.h"
 #include "vcpu.h"
@@ -37,6 +39,9 @@ static bool pv_setup(struct vcpu *v)
 	v->backend = kzalloc(sizeof(struct pv_state));
 	v->regs.rflags = PV_RFLAGS;
 	v->virtual_if = false;
+	v->virtual_cpl = 0; /* the guest starts in its kernel */
+	v->virtual_cs = PV_GUEST_CS;
+	v->virtual_ss = PV_GUEST_SS;
 	return v->backend != NULL;
 }
 
@@ -55,6 +60,19 @@ static void pv_run(struct vcpu *v)
 		v->exit = (struct vcpu_exit){.reason = VCPU_EXIT_NONE};
 		domain_crash(v->domain, "cannot resume it: %s (RSP 0x%lx)", problem, v->regs.rsp);
 		return;
+	}
+	/* Shadow paging: the root of the mode the guest runs in (the U/S split,
+	 * shadow.c). Both roots share the hypervisor's half, so the switch can
+	 * happen here, at the last moment. */
+	if (v->domain->paging == PAGING_SHADOW) {
+		uint64_t root = shadow_root_for(v, v->virtual_cpl == 3);
+		if (!root) {
+			v->exit = (struct vcpu_exit){.reason = VCPU_EXIT_NONE};
+			domain_crash(v->domain, "out of memory for its user-mode shadow root");
+			return;
+		}
+		if ((read_cr3() & PTE_ADDR_MASK) != root)
+			write_cr3(root);
 	}
 	cli(); /* from here until the guest runs, GS base is the guest's */
 	cpu->tss.rsp[0] = (uint64_t)cpu->guest_trap_stack + sizeof(cpu->guest_trap_stack);
@@ -150,5 +168,17 @@ NORETURN void pv_trap_from_guest(struct trap_frame *f, trap_handler_t handler)
 		.error_code = (uint32_t)f->error,
 		.fault_address = f->vector == VEC_PF ? read_cr2() : 0,
 	};
+	/* Really every guest fault happens at CPL 3: a #PF's U bit says what
+	 * the guest's own CPL was, as its hardware would. */
+	if (f->vector == VEC_PF)
+		v->exit.error_code = (v->exit.error_code & ~PF_USER) | (v->virtual_cpl == 3 ? PF_USER : 0);
+	/* The hypercall gate is the guest kernel's. From its user mode, INT 0x82
+	 * is an ordinary software interrupt through the guest's own IDT (usually
+	 * #GP(0x412): its gate has DPL 0), as on bare metal: step back onto the
+	 * 2-byte CD 82 and let the emulator deliver it. */
+	if (v->exit.reason == VCPU_EXIT_HYPERCALL && v->virtual_cpl == 3) {
+		v->regs.rip -= 2;
+		v->exit.reason = VCPU_EXIT_PRIVILEGED;
+	}
 	pv_return_to_host(((struct pv_state *)v->backend)->host_rsp);
 }

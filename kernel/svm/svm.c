@@ -109,9 +109,11 @@ static bool svm_setup(struct vcpu *v)
 		*vmcb_u64(s, VMCB_N_CR3) = d->pml4;
 	} else {
 		/* Shadow paging (lab 2's MMU): the CPU walks the shadow, so every
-		 * guest CR3 load, CR0/CR4 change, INVLPG and #PF comes to us. */
-		*vmcb_u32(s, VMCB_INTERCEPT_CR) = INTERCEPT_CR3_READ | INTERCEPT_CR0_WRITE | INTERCEPT_CR3_WRITE |
-						  INTERCEPT_CR4_WRITE;
+		 * guest CR3 load, CR0/CR4 change, INVLPG and #PF comes to us. CR0
+		 * reads too: the real CR0 has WP forced (svm_run), the guest's may
+		 * not (SMSW shows only bits 15:0, without WP). */
+		*vmcb_u32(s, VMCB_INTERCEPT_CR) = INTERCEPT_CR0_READ | INTERCEPT_CR3_READ | INTERCEPT_CR0_WRITE |
+						  INTERCEPT_CR3_WRITE | INTERCEPT_CR4_WRITE;
 		*vmcb_u32(s, VMCB_INTERCEPT_EXCEPTIONS) = 1u << VEC_PF;
 		*vmcb_u32(s, VMCB_INTERCEPT_MISC1) |= INTERCEPT_INVLPG;
 	}
@@ -130,51 +132,6 @@ static void svm_teardown(struct vcpu *v)
 		kfree(s);
 	}
 	v->backend = NULL;
-}
-
-/* The MSRs the MSR permission map sends here. The guest must not learn
- * about SVM (EFER.SVME reads 0, the SVM MSRs do not exist) nor reach the
- * host (a TSC write becomes an offset). Returns false if #GP was injected. */
-bool svm_emulate_msr(struct vcpu *v, struct svm_state *s, bool write)
-{
-	uint32_t msr = (uint32_t)v->regs.rcx;
-	uint64_t value = (v->regs.rdx << 32) | (uint32_t)v->regs.rax;
-	switch (msr) {
-	case MSR_EFER:
-		if (write) {
-			/* SCE, NXE, and LME while paging is off (APM Vol. 2 §14.6); LMA
-			 * is the CPU's to set; SVME stays on, invisibly. */
-			uint64_t current = *vmcb_u64(s, VMCB_EFER) & ~EFER_SVME, lma = 1ul << 10;
-			uint64_t changeable = EFER_SCE | (cpu.nx ? EFER_NXE : 0) |
-					      (*vmcb_u64(s, VMCB_CR0) & CR0_PG ? 0 : EFER_LME);
-			if ((value & ~changeable & ~lma) != (current & ~changeable & ~lma))
-				goto fault;
-			*vmcb_u64(s, VMCB_EFER) = (value & ~lma) | (current & lma) | EFER_SVME;
-			v->efer = *vmcb_u64(s, VMCB_EFER) & ~EFER_SVME;
-		}
-		value = *vmcb_u64(s, VMCB_EFER) & ~EFER_SVME;
-		break;
-	case 0x10: /* IA32_TIME_STAMP_COUNTER */
-		if (write)
-			*vmcb_u64(s, VMCB_TSC_OFFSET) = value - rdtsc();
-		value = rdtsc() + *vmcb_u64(s, VMCB_TSC_OFFSET);
-		break;
-	case 0x1b: /* IA32_APIC_BASE: the guest's view only */
-		if (write)
-			v->msr.apic_base = value;
-		value = v->msr.apic_base;
-		break;
-	default: /* VM_CR, IGNNE, SMM_CTL, VM_HSAVE_PA: absent on a CPU without SVM */
-		goto fault;
-	}
-	if (!write) {
-		v->regs.rax = (uint32_t)value;
-		v->regs.rdx = value >> 32;
-	}
-	return true;
-fault:
-	svm_inject_exception(v, VEC_GP, true, 0);
-	return false;
 }
 
 /* An event that was being delivered when the exit happened must not be
@@ -202,6 +159,10 @@ static void svm_run(struct vcpu *v)
 		*vmcb_u64(s, VMCB_CR2) = v->cr2;
 		s->vmcb[VMCB_TLB_CONTROL] = 1;
 	}
+	/* What an intercepted WRMSR changed (kernel/virt/msr.c); SVME stays
+	 * on in the guest's EFER, invisibly (VMRUN requires it). */
+	*vmcb_u64(s, VMCB_EFER) = v->efer | EFER_SVME;
+	*vmcb_u64(s, VMCB_TSC_OFFSET) = v->msr.tsc_offset;
 	*vmcb_u64(s, VMCB_RAX) = v->regs.rax;
 	*vmcb_u64(s, VMCB_RSP) = v->regs.rsp;
 	*vmcb_u64(s, VMCB_RIP) = v->regs.rip;

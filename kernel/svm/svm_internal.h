@@ -12,6 +12,7 @@
 struct vcpu;
 
 /* Intercept bits of VMCB_INTERCEPT_MISC1 / MISC2 (APM Vol. 2, Table B-1). */
+#define INTERCEPT_CR0_READ (1u << 0)
 #define INTERCEPT_CR3_READ (1u << 3)
 #define INTERCEPT_CR0_WRITE (1u << 16)
 #define INTERCEPT_CR3_WRITE (1u << 19)
@@ -65,8 +66,6 @@ static inline void set_segment(struct svm_state *s, unsigned offset, uint16_t se
 	*(uint64_t *)(s->vmcb + offset + 8) = base;
 }
 
-/* The MSRs the permission map sends to the hypervisor (svm.c); false if #GP was injected. */
-bool svm_emulate_msr(struct vcpu *v, struct svm_state *s, bool write);
 /* Queue an exception for the next VMRUN (svm.c). */
 void svm_inject_exception(struct vcpu *v, uint8_t vector, bool has_error, uint32_t error);
 

@@ -4,9 +4,11 @@
  *
  * See labs/lab3/README.md. kernel/include/svm.h lists the VMCB offsets and
  * exit codes; kernel/svm/svm_internal.h the intercept and event bits and the
- * helpers (vmcb_u64, vmcb_u32, set_segment, svm_emulate_msr).
+ * helpers (vmcb_u64, vmcb_u32, set_segment); kernel/include/emulate.h
+ * msr_emulate(), the MSRs both vendors intercept.
  */
 #include "domain.h"
+#include "emulate.h"
 #include "svm_internal.h"
 #include "trap.h"
 #include "vcpu.h"
@@ -32,10 +34,14 @@ void svm_init_guest_state(struct vcpu *v, struct svm_state *s)
 /*
  * LAB 3: translate EXITCODE (APM Vol. 2, Appendix C) into vcpu->exit: INTR,
  * NMI -> VCPU_EXIT_INTERRUPT; VINTR -> clear V_IRQ and the VINTR intercept
- * (the window is open); CPUID, HLT, MSR (svm_emulate_msr), VMMCALL -> their
+ * (the window is open); CPUID, HLT, MSR (msr_emulate), VMMCALL -> their
  * reasons, with next_rip computed from the instruction's length (QEMU gives
  * no next-RIP); IOIO -> port, size, direction, string, REP from EXITINFO1,
- * next RIP from EXITINFO2; NPF -> the guest-physical address in EXITINFO2;
+ * next RIP from EXITINFO2; NPF -> the guest-physical address in EXITINFO2,
+ * EXITINFO1 as error_code; shadow paging's intercepts: CR0 and CR3 reads, CR0/CR3/CR4
+ * write, INVLPG -> VCPU_EXIT_PRIVILEGED (decoded and emulated like a trapped
+ * instruction), exception 14 -> VCPU_EXIT_PAGE_FAULT (EXITINFO1 the error
+ * code, EXITINFO2 the address);
  * SHUTDOWN; VMRUN and the other SVM instructions -> a #UD for the guest;
  * VMEXIT_INVALID (QEMU writes it as 32 bits) -> crash the domain.
  */

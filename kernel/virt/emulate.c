@@ -116,17 +116,30 @@ static enum emulation_result emulate_load_descriptor(struct vcpu *v, const struc
 }
 
 /* A write to CR0, CR3 or CR4 (or CLTS, LMSW) can change what the guest's
- * page tables mean — a new root, WP, PAE...: under shadow paging, empty the
- * shadow, as a CR3 load empties a TLB. */
+ * page tables mean — a new root, WP, PAE...: under shadow paging, switch
+ * shadows on a CR3 load (or empty the shadow, as a CR3 load empties a TLB),
+ * and empty every shadow on the others. */
 static enum emulation_result emulate_control_register_write(struct vcpu *v, const struct insn *insn)
 {
 	enum emulation_result r = pv_emulate_control_register(v, insn);
 	unsigned cr = insn->modrm_reg | ((insn->rex & 4) << 1);
 	if (r == EMULATE_DONE && v->domain->paging == PAGING_SHADOW && cr != 2 && cr != 8) {
 		if (insn->cls == INSN_MOV_TO_CR && cr == 3)
-			v->domain->shadow.cr3_loads++;
-		shadow_flush(v);
+			shadow_load_cr3(v);
+		else
+			shadow_flush(v);
 	}
+	return r;
+}
+
+/* WRMSR to EFER may flip NXE, which changes what every guest entry's NX
+ * bit means: under shadow paging, empty the shadows as for CR4. */
+static enum emulation_result emulate_msr(struct vcpu *v, const struct insn *insn)
+{
+	uint64_t efer = v->efer;
+	enum emulation_result r = pv_emulate_msr(v, insn);
+	if (v->efer != efer && v->domain->paging == PAGING_SHADOW)
+		shadow_flush(v);
 	return r;
 }
 
@@ -138,7 +151,9 @@ static enum emulation_result emulate_software_interrupt(struct vcpu *v, const st
 	uint8_t vector = insn->cls == INSN_INT ? (uint8_t)insn->imm : insn->cls == INSN_INT3 ? VEC_BP
 						 : insn->cls == INSN_INT1 ? VEC_DB : 4 /* #OF */;
 	v->regs.rip += insn->length;
-	if (!pv_bounce(v, vector, BOUNCE_SOFTWARE, false, 0)) {
+	/* INT1 (ICEBP) is delivered like the #DB it raises: no DPL check (SDM
+	 * Vol. 3A §6.12.1.1); INT n, INT3 and INTO are software interrupts. */
+	if (!pv_bounce(v, vector, insn->cls == INSN_INT1 ? BOUNCE_EXCEPTION : BOUNCE_SOFTWARE, false, 0)) {
 		v->regs.rip -= insn->length;
 		vcpu_inject_exception(v, VEC_GP, true, (uint32_t)vector * 8 + 2);
 	}
@@ -217,7 +232,7 @@ static enum emulation_result dispatch(struct vcpu *v, const struct insn *insn)
 		return pv_emulate_store_descriptor(v, insn);
 	case INSN_RDMSR:
 	case INSN_WRMSR:
-		return pv_emulate_msr(v, insn);
+		return emulate_msr(v, insn);
 	case INSN_SWAPGS: {
 		uint64_t gs = v->msr.gs_base;
 		v->msr.gs_base = v->msr.kernel_gs_base;
@@ -262,7 +277,7 @@ static enum emulation_result dispatch(struct vcpu *v, const struct insn *insn)
 
 /* Fetch and decode the instruction at the guest's RIP. On failure the guest
  * got the exception it would get (#UD) or was crashed; returns false. */
-static bool fetch_and_decode(struct vcpu *v, struct insn *insn)
+bool emulate_fetch_and_decode(struct vcpu *v, struct insn *insn)
 {
 	uint8_t bytes[INSN_MAX_LENGTH];
 	/* Fetch up to 15 bytes: what lies on the page of RIP, then what lies on
@@ -285,16 +300,54 @@ static bool fetch_and_decode(struct vcpu *v, struct insn *insn)
 	return false;
 }
 
+/* Guest user mode (virtual CPL 3, lab 2). There, as on bare metal, the
+ * privileged instructions fault: the guest's kernel gets the #GP the CPU
+ * raised (CLI, HLT, MOV CR3, port I/O, ...) and nothing is emulated. What is
+ * left to emulate is what CPL 3 may do but traps here all the same: INT n
+ * (the gate's DPL decides, in pv_bounce), IRETQ, and SGDT/SIDT/SLDT/STR/SMSW
+ * unless the guest set CR4.UMIP. SVM/VMX instructions stay #UD: the guest's
+ * CPU has neither. */
+static bool emulated_in_guest_user_mode(const struct vcpu *v, const struct insn *insn)
+{
+	switch (insn->cls) {
+	case INSN_INT:
+	case INSN_INT3:
+	case INSN_INT1:
+	case INSN_INTO:
+	case INSN_IRET:
+		return true;
+	case INSN_SGDT:
+	case INSN_SIDT:
+	case INSN_SLDT:
+	case INSN_STR:
+	case INSN_SMSW:
+		return !(v->cr4 & CR4_UMIP);
+	case INSN_VMRUN: case INSN_VMMCALL: case INSN_VMLOAD: case INSN_VMSAVE: case INSN_STGI: case INSN_CLGI:
+	case INSN_SKINIT: case INSN_INVLPGA: case INSN_VMCALL: case INSN_VMLAUNCH: case INSN_VMRESUME:
+	case INSN_VMXOFF: case INSN_VMXON: case INSN_VMCLEAR: case INSN_VMPTRLD: case INSN_VMPTRST:
+	case INSN_VMREAD: case INSN_VMWRITE: case INSN_INVEPT: case INSN_INVVPID:
+		return true;
+	default:
+		return false;
+	}
+}
+
 void emulate_privileged(struct vcpu *v)
 {
 	struct insn insn;
-	if (fetch_and_decode(v, &insn) && dispatch(v, &insn) == EMULATE_DONE)
+	if (!emulate_fetch_and_decode(v, &insn))
+		return;
+	if (v->virtual_cpl == 3 && !emulated_in_guest_user_mode(v, &insn)) {
+		vcpu_inject_exception(v, v->exit.vector, v->exit.has_error_code, v->exit.error_code);
+		return;
+	}
+	if (dispatch(v, &insn) == EMULATE_DONE)
 		v->regs.rip += insn.length;
 }
 
 /* Write @value into GPR @op as an instruction of that operand size would:
  * 8/16-bit writes keep the rest, a 32-bit write zero-extends (SDM Vol. 1 §3.4.1.1). */
-static void write_gpr_operand(struct vcpu *v, const struct insn_operand *op, uint64_t value)
+void emulate_write_gpr_operand(struct vcpu *v, const struct insn_operand *op, uint64_t value)
 {
 	uint64_t *reg = vcpu_gpr(v, op->reg);
 	if (op->high_byte)
@@ -307,7 +360,7 @@ static void write_gpr_operand(struct vcpu *v, const struct insn_operand *op, uin
 		*reg = op->size == 4 ? (uint32_t)value : value;
 }
 
-static uint64_t read_operand(struct vcpu *v, const struct insn_operand *op)
+uint64_t emulate_read_operand(struct vcpu *v, const struct insn_operand *op)
 {
 	if (op->kind == OPERAND_IMMEDIATE)
 		return (uint64_t)op->imm;
@@ -317,23 +370,61 @@ static uint64_t read_operand(struct vcpu *v, const struct insn_operand *op)
 	return op->size >= 8 ? value : value & ((1ull << (8 * op->size)) - 1);
 }
 
+/* The status flags (SDM Vol. 1 §3.4.3.1): CF bit 0, PF 2, AF 4, ZF 6, SF 7, OF 11. */
+#define FLAG_CF (1ull << 0)
+#define FLAG_PF (1ull << 2)
+#define FLAG_AF (1ull << 4)
+#define FLAG_ZF (1ull << 6)
+#define FLAG_SF (1ull << 7)
+#define FLAG_OF (1ull << 11)
+
+uint64_t emulate_status_flags(uint64_t rflags, enum insn_class cls, unsigned size, uint64_t a, uint64_t b,
+			      uint64_t result)
+{
+	uint64_t mask = size >= 8 ? ~0ull : (1ull << (8 * size)) - 1, sign = 1ull << (8 * size - 1);
+	a &= mask, b &= mask, result &= mask;
+	if (cls == INSN_BT || cls == INSN_BTS || cls == INSN_BTR || cls == INSN_BTC) {
+		/* CF = the bit as it was (a); ZF unchanged; the rest undefined: left as they were. */
+		return (rflags & ~FLAG_CF) | (a ? FLAG_CF : 0);
+	}
+	rflags &= ~(FLAG_CF | FLAG_PF | FLAG_ZF | FLAG_SF | FLAG_OF);
+	if (result == 0)
+		rflags |= FLAG_ZF;
+	if (result & sign)
+		rflags |= FLAG_SF;
+	if (!(__builtin_popcountll(result & 0xff) & 1)) /* PF: even parity of the low byte */
+		rflags |= FLAG_PF;
+	if (cls == INSN_CMP || cls == INSN_SUB || cls == INSN_CMPXCHG) {
+		/* a - b: CF a borrow, OF a sign overflow, AF a borrow out of bit 3. */
+		rflags &= ~FLAG_AF;
+		if (a < b)
+			rflags |= FLAG_CF;
+		if ((a ^ b) & (a ^ result) & sign)
+			rflags |= FLAG_OF;
+		if ((a ^ b ^ result) & 0x10)
+			rflags |= FLAG_AF;
+	}
+	/* AND, OR, XOR: CF = OF = 0, AF undefined (left as it was). */
+	return rflags;
+}
+
 bool emulate_mmio(struct vcpu *v, uint64_t gpa)
 {
 	struct insn insn;
 	if (!mmio_claims(gpa))
 		return false;
-	if (!fetch_and_decode(v, &insn))
+	if (!emulate_fetch_and_decode(v, &insn))
 		return true;
 	/* MOV to or from memory, and MOVZX loads: what drivers use on registers. */
 	const struct insn_operand *dst = &insn.operands[0], *src = &insn.operands[1];
 	if ((insn.cls == INSN_MOV || insn.cls == INSN_MOVZX) && insn.operand_count == 2) {
 		if (dst->kind == OPERAND_MEMORY && insn.cls == INSN_MOV) {
-			mmio_write(v->domain, gpa, dst->size, read_operand(v, src));
+			mmio_write(v->domain, gpa, dst->size, emulate_read_operand(v, src));
 			v->regs.rip += insn.length;
 			return true;
 		}
 		if (src->kind == OPERAND_MEMORY && dst->kind == OPERAND_GPR) {
-			write_gpr_operand(v, dst, mmio_read(v->domain, gpa, src->size));
+			emulate_write_gpr_operand(v, dst, mmio_read(v->domain, gpa, src->size));
 			v->regs.rip += insn.length;
 			return true;
 		}

@@ -15,15 +15,19 @@
 
 /*
  * LAB 2: walk the guest's 4-level tables from vcpu->cr3 (guest-physical,
- * read them with domain_read()) for gva, as the CPU does at CPL 0:
+ * read them with domain_read()) for gva, as the CPU does at CPL 0 — or at
+ * CPL 3 when access has ACCESS_USER (guest user mode):
  * - an entry without P: fail with error = the access bits (W for a write,
- *   I/D for a fetch when EFER.NXE is on);
+ *   U for a user access, I/D for a fetch when EFER.NXE is on);
  * - reserved bits set (above the CPU's physical-address width —
  *   shadow_physical_address_bits() —, NX without EFER.NXE, PS in a PML4E or
  *   PDPTE, bits 20:13 of a 2 MiB PDE): fail with P | RSVD | access bits;
  * - a PDE with PS is a 2 MiB leaf;
- * - permissions accumulate: W on every level (checked only if CR0.WP),
+ * - permissions accumulate: W on every level (for a supervisor access
+ *   checked only if CR0.WP; a user write always needs it), U on every level
+ *   (a user access needs it; a supervisor access ignores it: no SMEP/SMAP),
  *   NX on any level forbids fetches; fail with P | access bits;
+ * - on success report out->user (U on every level): the shadow needs it;
  * - on success, if set_accessed_dirty, set A in every entry used and D in
  *   the leaf for a write, writing them back into guest memory.
  * A table outside the domain's memory: domain_crash().

@@ -136,11 +136,11 @@ static void exit_nested_page_fault(struct vcpu *v)
 		return; /* first touch of a RAM page: now it has a frame; retry */
 	/* A write to a present page the nested table keeps read-only: dirty
 	 * logging. Record it, let writes through, retry (APM §15.25.6: EXITINFO1
-	 * bit 0 = present, bit 1 = write). */
+	 * bit 0 = present, bit 1 = write; the VMX backend says the same). */
 	paddr_t hpa = domain_gpa_to_hpa(d, gpa);
 	if (d->dirty_logging && hpa && (v->exit.error_code & 3) == 3) {
 		domain_mark_dirty(d, gpa);
-		paging_map(d->pml4, ALIGN_DOWN(gpa, PAGE_SIZE), ALIGN_DOWN(hpa, PAGE_SIZE), PTE_USER | PTE_WRITE);
+		domain_map_nested(d, gpa, hpa, true);
 		return;
 	}
 	if (emulate_mmio(v, gpa))
@@ -161,15 +161,15 @@ static void exit_exception(struct vcpu *v)
 static void exit_page_fault(struct vcpu *v)
 {
 	if (v->domain->paging == PAGING_SHADOW) {
-		shadow_page_fault(v, v->exit.fault_address, v->exit.error_code);
+		shadow_handle_page_fault(v, v->exit.fault_address, v->exit.error_code);
 		return;
 	}
 	/* In paging mode "direct" every guest page is mapped, so a #PF is the
 	 * guest's own: an access outside its memory, or to page 0. It gets the
-	 * fault it would get natively at CPL 0: the same CR2, and an error code
-	 * without the U bit that running at CPL 3 added. */
+	 * fault it would get natively: the same CR2 and error code (the PV
+	 * backend already made its U bit the guest's own CPL). */
 	v->cr2 = v->exit.fault_address;
-	vcpu_inject_exception(v, VEC_PF, true, v->exit.error_code & ~PF_USER);
+	vcpu_inject_exception(v, VEC_PF, true, v->exit.error_code);
 }
 
 static void exit_hypercall(struct vcpu *v)

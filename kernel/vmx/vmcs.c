@@ -5,10 +5,11 @@
  *
  * See labs/lab3/README.md. kernel/include/vmx.h lists the VMCS field
  * encodings and exit reasons; kernel/vmx/vmx_internal.h the control and
- * event bits and the helpers (vmread, vmwrite, vmx_emulate_msr,
- * vmx_close_interrupt_window). The vCPU's VMCS is current when these run.
+ * event bits and the helpers (vmread, vmwrite, vmx_close_interrupt_window);
+ * kernel/include/emulate.h msr_emulate(), the MSRs both vendors intercept. The vCPU's VMCS is current when these run.
  */
 #include "domain.h"
+#include "emulate.h"
 #include "trap.h"
 #include "vcpu.h"
 #include "vmx_internal.h"
@@ -38,12 +39,18 @@ void vmx_init_guest_state(struct vcpu *v, struct vmx_state *s)
 /*
  * LAB 3: translate VMCS_EXIT_REASON (SDM Vol. 3D Appendix C) into
  * vcpu->exit: external interrupt, and an NMI (exception-or-NMI exit with
- * interruption type 2) -> VCPU_EXIT_INTERRUPT; interrupt window ->
- * vmx_close_interrupt_window(); CPUID, HLT, RDMSR/WRMSR (vmx_emulate_msr),
- * VMCALL -> their reasons, next_rip = RIP + VMCS_EXIT_INSTRUCTION_LEN; I/O
- * -> port, size, direction, string, REP from the exit qualification (SDM
- * §28.2.1, Table 28-5); EPT violation -> VCPU_EXIT_NESTED_PAGE_FAULT with
- * VMCS_GUEST_PHYSICAL_ADDRESS; EPT misconfiguration -> crash the domain;
+ * interruption type 2) -> VCPU_EXIT_INTERRUPT; a #PF (shadow paging: the
+ * only exception in the bitmap) -> VCPU_EXIT_PAGE_FAULT, the address in the
+ * exit qualification, the error code in VMCS_EXIT_INTR_ERROR; CR access and
+ * INVLPG -> VCPU_EXIT_PRIVILEGED (decoded and emulated, as under SVM);
+ * interrupt window -> vmx_close_interrupt_window(); CPUID, HLT,
+ * RDMSR/WRMSR (msr_emulate), VMCALL -> their reasons, next_rip = RIP +
+ * VMCS_EXIT_INSTRUCTION_LEN; I/O -> port, size, direction, string, REP from
+ * the exit qualification (SDM §28.2.1, Table 28-5); EPT violation ->
+ * VCPU_EXIT_NESTED_PAGE_FAULT with VMCS_GUEST_PHYSICAL_ADDRESS and, in
+ * error_code, what SVM's EXITINFO1 would say (bit 0 the EPT entry allowed
+ * some access, bit 1 a write, bit 4 a fetch: Table 28-7); EPT
+ * misconfiguration -> crash the domain;
  * triple fault -> VCPU_EXIT_SHUTDOWN; the VMX instructions -> a #UD for the
  * guest; a failed VM entry (bit 31) -> crash the domain with the reason.
  */

@@ -49,17 +49,12 @@
 #define CR4_VMXE (1ul << 13)
 #define CR0_NW (1ul << 29)
 #define CR0_CD (1ul << 30)
+#define EFER_LMA (1ul << 10)
 #define MSR_SYSENTER_CS 0x174
 #define MSR_SYSENTER_ESP 0x175
 #define MSR_SYSENTER_EIP 0x176
 
-/* EPT entries (SDM Vol. 3C §29.3.2): R, W, X in bits 0-2; in a leaf, the
- * memory type in bits 5:3. Not x86 PTE bits: an x86 PTE with P=1, W=1,
- * U=1 (0x7) happens to read as RWX here, but its PWT/PCD bits would land
- * in the memory type — so EPT gets its own tables. */
-#define EPT_RWX 0x7ull
-#define EPT_MEMORY_TYPE_WB (6ull << 3)
-#define EPT_ADDRESS_MASK 0x000ffffffffff000ull
+/* The EPT pointer (SDM Vol. 3C §25.6.11); the tables themselves: ept.c. */
 #define EPTP_WALK_LENGTH_4 (3ull << 3) /* page-walk length minus one */
 #define EPTP_MEMORY_TYPE_WB 6ull
 
@@ -68,7 +63,7 @@
 static paddr_t vmxon_pa, io_bitmap_pa, msr_bitmap_pa, current_vmcs_pa;
 static uint32_t vmcs_revision, pin_controls, proc_controls, proc2_controls, exit_controls, entry_controls;
 static uint64_t cr0_fixed0, cr0_fixed1, cr4_fixed0, cr4_fixed1;
-static bool invept_all_contexts;
+static bool invept_all_contexts, unrestricted_guest, shadow_paging_controls;
 
 /* The MSRs SVM's VMLOAD/VMSAVE switch and VMX does not (vmx_internal.h). */
 static const uint32_t switched_msrs[VMX_SWITCHED_MSRS] = {0xc0000081 /* STAR */, 0xc0000082 /* LSTAR */,
@@ -169,6 +164,16 @@ static bool vmx_capabilities(void)
 		return false;
 	}
 	invept_all_contexts = (ept_caps & (1ull << 20)) && (ept_caps & (1ull << 26));
+	/* Optional: "unrestricted guest" (paging and protection off inside
+	 * the guest: a multiboot kernel's entry), and what shadow paging
+	 * intercepts (CR3 loads and stores, INVLPG). */
+	uint32_t unused;
+	unrestricted_guest = adjust_controls(MSR_IA32_VMX_PROCBASED_CTLS2, PROC2_ENABLE_EPT | PROC2_UNRESTRICTED_GUEST,
+					     &unused);
+	shadow_paging_controls =
+		adjust_controls(true_msrs ? MSR_IA32_VMX_TRUE_PROCBASED_CTLS : MSR_IA32_VMX_PROCBASED_CTLS,
+				proc_controls | PROC_CR3_LOAD_EXITING | PROC_CR3_STORE_EXITING | PROC_INVLPG_EXITING,
+				&unused);
 	/* CR3 exiting is default-1 without the TRUE MSRs: allow any CR3. */
 	proc_controls &= ~(true_msrs ? PROC_CR3_LOAD_EXITING | PROC_CR3_STORE_EXITING : 0);
 	cr0_fixed0 = rdmsr(MSR_IA32_VMX_CR0_FIXED0);
@@ -237,49 +242,6 @@ bool vmx_enable(void)
 	return true;
 }
 
-/* --- EPT: the guest-physical map in Intel's format ----------------------------------- */
-
-/* Map one 4 KiB guest-physical page in the EPT rooted at @root. */
-static bool ept_map(paddr_t root, uint64_t gpa, paddr_t hpa)
-{
-	uint64_t *table = phys_to_virt(root);
-	for (int shift = 39; shift > 12; shift -= 9) {
-		uint64_t *entry = &table[(gpa >> shift) & 511];
-		if (!(*entry & EPT_RWX)) {
-			paddr_t next = frame_alloc();
-			if (!next)
-				return false;
-			*entry = next | EPT_RWX;
-		}
-		table = phys_to_virt(*entry & EPT_ADDRESS_MASK);
-	}
-	table[(gpa >> 12) & 511] = hpa | EPT_RWX | EPT_MEMORY_TYPE_WB;
-	return true;
-}
-
-static void ept_free(paddr_t table_pa, int level)
-{
-	uint64_t *table = phys_to_virt(table_pa);
-	for (int i = 0; level > 1 && i < 512; i++)
-		if (table[i] & EPT_RWX)
-			ept_free(table[i] & EPT_ADDRESS_MASK, level - 1);
-	frame_free(table_pa);
-}
-
-/* The EPT from the domain's p2m: every guest frame, read/write/execute,
- * write-back (the guest's own page tables decide what page 0 is). */
-static paddr_t ept_build(struct domain *d)
-{
-	paddr_t root = frame_alloc();
-	for (uint64_t gfn = 0; root && gfn < d->page_count; gfn++) {
-		if (!ept_map(root, gfn * PAGE_SIZE, d->p2m[gfn])) {
-			ept_free(root, 4);
-			return 0;
-		}
-	}
-	return root;
-}
-
 /* --- the VMCS ------------------------------------------------------------------------- */
 
 /* The host state a VM exit loads (SDM Vol. 3C §25.5, §28.5): this CPU's
@@ -322,10 +284,13 @@ static bool vmx_setup(struct vcpu *v)
 	if (!s || !vmx_enable())
 		return false;
 	v->backend = s;
+	if (d->paging == PAGING_SHADOW && !shadow_paging_controls) {
+		kprintf("[hv] vmx: this CPU's VMX cannot intercept CR3 loads and INVLPG: no shadow paging\n");
+		return false;
+	}
 	s->vmcs_pa = frame_alloc();
 	s->guest_msrs_pa = frame_alloc(); /* guest MSRs, then the host's at +2048 */
-	s->ept_root_pa = ept_build(d);
-	if (!s->vmcs_pa || !s->guest_msrs_pa || !s->ept_root_pa)
+	if (!s->vmcs_pa || !s->guest_msrs_pa)
 		return false;
 	*(uint32_t *)phys_to_virt(s->vmcs_pa) = vmcs_revision;
 	if (!vmcs_clear(s->vmcs_pa) || !vmcs_load(s->vmcs_pa)) {
@@ -337,11 +302,8 @@ static bool vmx_setup(struct vcpu *v)
 		msrs[i].index = msrs[VMX_SWITCHED_MSRS + i].index = switched_msrs[i];
 
 	vmwrite(VMCS_PIN_CONTROLS, pin_controls);
-	vmwrite(VMCS_PROC_CONTROLS, proc_controls);
-	vmwrite(VMCS_SECONDARY_CONTROLS, proc2_controls);
 	vmwrite(VMCS_EXIT_CONTROLS, exit_controls);
 	vmwrite(VMCS_ENTRY_CONTROLS, entry_controls);
-	vmwrite(VMCS_EXCEPTION_BITMAP, 0); /* the guest's IDT takes its own exceptions */
 	vmwrite(VMCS_CR3_TARGET_COUNT, 0);
 	vmwrite(VMCS_IO_BITMAP_A, io_bitmap_pa);
 	vmwrite(VMCS_IO_BITMAP_B, io_bitmap_pa + PAGE_SIZE);
@@ -353,13 +315,35 @@ static bool vmx_setup(struct vcpu *v)
 	vmwrite(VMCS_EXIT_MSR_STORE_COUNT, VMX_SWITCHED_MSRS);
 	vmwrite(VMCS_EXIT_MSR_LOAD_ADDR, s->guest_msrs_pa + VMX_SWITCHED_MSRS * sizeof(*msrs));
 	vmwrite(VMCS_EXIT_MSR_LOAD_COUNT, VMX_SWITCHED_MSRS);
-	vmwrite(VMCS_EPT_POINTER, s->ept_root_pa | EPTP_WALK_LENGTH_4 | EPTP_MEMORY_TYPE_WB);
+	vmwrite(VMCS_PF_ERROR_MASK, 0); /* with the bitmap's bit 14: every #PF exits (SDM §25.6.3) */
+	vmwrite(VMCS_PF_ERROR_MATCH, 0);
 	/* The CR0/CR4 bits VMX fixes belong to the host: the guest reads its
-	 * own idea of them from the read shadows (SDM Vol. 3C §25.6.6). */
+	 * own idea of them from the read shadows, and a MOV that would change
+	 * one of them exits (SDM Vol. 3C §25.6.6). With unrestricted guest, PE
+	 * and PG are the guest's own (§27.3.1.1). */
 	s->cr0_fixed = cr0_fixed0;
 	s->cr4_fixed = cr4_fixed0;
-	s->cr0_mask = cr0_fixed0 | ~cr0_fixed1;
-	s->cr4_mask = cr4_fixed0 | ~cr4_fixed1;
+	if (d->paging == PAGING_NESTED) {
+		/* The EPT is the domain's (ept.c), filled on first touch. */
+		s->unrestricted = unrestricted_guest;
+		s->cr0_fixed = cr0_fixed0 & ~(s->unrestricted ? CR0_PE | CR0_PG : 0);
+		vmwrite(VMCS_PROC_CONTROLS, proc_controls);
+		vmwrite(VMCS_SECONDARY_CONTROLS, proc2_controls | (s->unrestricted ? PROC2_UNRESTRICTED_GUEST : 0));
+		vmwrite(VMCS_EPT_POINTER, d->pml4 | EPTP_WALK_LENGTH_4 | EPTP_MEMORY_TYPE_WB);
+		vmwrite(VMCS_EXCEPTION_BITMAP, 0); /* the guest's IDT takes its own exceptions */
+		s->cr0_mask = s->cr0_fixed | ~cr0_fixed1;
+		s->cr4_mask = s->cr4_fixed | ~cr4_fixed1;
+	} else {
+		/* Shadow paging (lab 2's MMU), EPT off: the CPU walks the shadow,
+		 * so every CR3 load and store, every CR0/CR4 change (all bits
+		 * owned by the host), INVLPG and #PF come to us. */
+		vmwrite(VMCS_PROC_CONTROLS, proc_controls | PROC_CR3_LOAD_EXITING | PROC_CR3_STORE_EXITING |
+						    PROC_INVLPG_EXITING);
+		vmwrite(VMCS_SECONDARY_CONTROLS, proc2_controls & ~PROC2_ENABLE_EPT);
+		vmwrite(VMCS_EXCEPTION_BITMAP, 1u << VEC_PF);
+		s->cr0_mask = ~0ull;
+		s->cr4_mask = ~0ull;
+	}
 	vmwrite(VMCS_CR0_MASK, s->cr0_mask);
 	vmwrite(VMCS_CR4_MASK, s->cr4_mask);
 	vmwrite(VMCS_CR0_READ_SHADOW, v->cr0);
@@ -385,54 +369,9 @@ static void vmx_teardown(struct vcpu *v)
 		}
 		if (s->guest_msrs_pa)
 			frame_free(s->guest_msrs_pa);
-		if (s->ept_root_pa)
-			ept_free(s->ept_root_pa, 4);
 		kfree(s);
 	}
 	v->backend = NULL;
-}
-
-/* The MSRs the MSR bitmap sends here, and every MSR outside its ranges.
- * The guest must not learn about VMX (the VMX MSRs and
- * IA32_FEATURE_CONTROL do not exist for it) nor reach the host (a TSC
- * write becomes an offset). Returns false if #GP was injected. */
-bool vmx_emulate_msr(struct vcpu *v, struct vmx_state *s, bool write)
-{
-	(void)s;
-	uint32_t msr = (uint32_t)v->regs.rcx;
-	uint64_t value = (v->regs.rdx << 32) | (uint32_t)v->regs.rax;
-	switch (msr) {
-	case MSR_EFER:
-		if (write) {
-			uint64_t changeable = EFER_SCE | (cpu.nx ? EFER_NXE : 0);
-			if ((value & ~changeable) != (v->efer & ~changeable))
-				goto fault;
-			vmwrite(VMCS_GUEST_EFER, value);
-			v->efer = value;
-		}
-		value = vmread(VMCS_GUEST_EFER);
-		break;
-	case 0x10: /* IA32_TIME_STAMP_COUNTER */
-		if (write)
-			vmwrite(VMCS_TSC_OFFSET, value - rdtsc());
-		value = rdtsc() + vmread(VMCS_TSC_OFFSET);
-		break;
-	case 0x1b: /* IA32_APIC_BASE: the guest's view only */
-		if (write)
-			v->msr.apic_base = value;
-		value = v->msr.apic_base;
-		break;
-	default: /* the VMX MSRs, IA32_FEATURE_CONTROL, MSRs outside the bitmap */
-		goto fault;
-	}
-	if (!write) {
-		v->regs.rax = (uint32_t)value;
-		v->regs.rdx = value >> 32;
-	}
-	return true;
-fault:
-	vmx_inject_exception(v, VEC_GP, true, 0);
-	return false;
 }
 
 /* An event that was being delivered when the exit happened must not be
@@ -459,10 +398,27 @@ static void vmx_run(struct vcpu *v)
 		return;
 	}
 	end_interrupt_shadow_if_stepped(v, s);
+	bool shadow = v->domain->paging == PAGING_SHADOW;
 	vmwrite(VMCS_GUEST_RSP, v->regs.rsp);
 	vmwrite(VMCS_GUEST_RIP, v->regs.rip);
 	vmwrite(VMCS_GUEST_RFLAGS, v->regs.rflags);
-	vmwrite(VMCS_GUEST_CR3, v->cr3);
+	/* The control registers as the guest believes them (an emulated MOV
+	 * to CRn may have changed them) in the read shadows; the real ones with
+	 * the bits VMX fixes and, under shadow paging, on the shadow root with
+	 * WP forced, so read-only shadow entries (D-bit tracking) hold at CPL 0. */
+	vmwrite(VMCS_CR0_READ_SHADOW, v->cr0);
+	vmwrite(VMCS_CR4_READ_SHADOW, v->cr4);
+	vmwrite(VMCS_GUEST_CR0, (v->cr0 | s->cr0_fixed | (shadow ? CR0_WP : 0)) & cr0_fixed1);
+	vmwrite(VMCS_GUEST_CR4, (v->cr4 | s->cr4_fixed) & cr4_fixed1);
+	vmwrite(VMCS_GUEST_CR3, shadow ? v->domain->pml4 : v->cr3);
+	/* What an intercepted WRMSR changed (kernel/virt/msr.c). The "IA-32e
+	 * mode guest" entry control must equal EFER.LMA (SDM §27.3.1.1): a
+	 * multiboot kernel starts outside long mode and enters it itself. */
+	vmwrite(VMCS_GUEST_EFER, v->efer);
+	vmwrite(VMCS_TSC_OFFSET, v->msr.tsc_offset);
+	uint32_t entry = (uint32_t)vmread(VMCS_ENTRY_CONTROLS);
+	vmwrite(VMCS_ENTRY_CONTROLS,
+		v->efer & EFER_LMA ? entry | ENTRY_IA32E_MODE_GUEST : entry & ~ENTRY_IA32E_MODE_GUEST);
 	vmwrite(VMCS_HOST_CR3, read_cr3());
 	struct vmx_msr_entry *host_msrs = (struct vmx_msr_entry *)phys_to_virt(s->guest_msrs_pa) + VMX_SWITCHED_MSRS;
 	for (unsigned i = 0; i < VMX_SWITCHED_MSRS; i++)
@@ -493,7 +449,8 @@ static void vmx_run(struct vcpu *v)
 	v->regs.rflags = vmread(VMCS_GUEST_RFLAGS);
 	s->exit_rip = v->regs.rip;
 	v->cr0 = (vmread(VMCS_GUEST_CR0) & ~s->cr0_mask) | (vmread(VMCS_CR0_READ_SHADOW) & s->cr0_mask);
-	v->cr3 = vmread(VMCS_GUEST_CR3);
+	if (!shadow) /* under shadow paging the guest's CR3 is ours, changed only by intercepts */
+		v->cr3 = vmread(VMCS_GUEST_CR3);
 	v->cr4 = (vmread(VMCS_GUEST_CR4) & ~s->cr4_mask) | (vmread(VMCS_CR4_READ_SHADOW) & s->cr4_mask);
 	v->efer = vmread(VMCS_GUEST_EFER);
 	requeue_interrupted_event();
@@ -547,6 +504,38 @@ static void vmx_deliver_pending(struct vcpu *v)
 	}
 	vmwrite(VMCS_ENTRY_INTR_INFO, (uint32_t)vector | EVENT_TYPE_INTR | EVENT_VALID);
 	v->halted = false;
+}
+
+bool vmx_unrestricted_guest(void)
+{
+	return unrestricted_guest;
+}
+
+void vmx_enter_as_multiboot(struct vcpu *v, uint64_t entry, uint64_t info_gpa)
+{
+	struct vmx_state *s = v->backend;
+	if (!vmcs_load(s->vmcs_pa))
+		return;
+	/* Flat 4 GiB segments, 32-bit code (D=1, L=0), paging off (spec §3.2);
+	 * the access rights in VMX's format (vmx_internal.h). */
+	set_segment(VMX_CS, 0x08, 0xc09b, 0xffffffff, 0);
+	set_segment(VMX_SS, 0x10, 0xc093, 0xffffffff, 0);
+	set_segment(VMX_DS, 0x10, 0xc093, 0xffffffff, 0);
+	set_segment(VMX_ES, 0x10, 0xc093, 0xffffffff, 0);
+	set_segment(VMX_FS, 0x10, 0xc093, 0xffffffff, 0);
+	set_segment(VMX_GS, 0x10, 0xc093, 0xffffffff, 0);
+	/* PE, ET — and NE: VMX keeps NE set in the real CR0, so a guest MOV
+	 * changing it exits; the spec leaves the other bits undefined, and the
+	 * shim's own CR0 load then goes to long mode without one. */
+	v->cr0 = CR0_PE | (1ul << 4) | (1ul << 5);
+	v->cr3 = 0;
+	v->cr4 = 0;
+	v->efer = 0; /* entry control "IA-32e mode guest" follows LMA: vmx_run() */
+	v->regs.rip = entry;
+	v->regs.rax = 0x2badb002;
+	v->regs.rbx = info_gpa;
+	v->regs.rsp = 0;
+	v->regs.rdi = 0;
 }
 
 const struct vcpu_ops vmx_vcpu_ops = {

@@ -19,6 +19,7 @@ struct vcpu;
 #define PROC_INTERRUPT_WINDOW_EXITING (1u << 2)
 #define PROC_USE_TSC_OFFSETTING (1u << 3)
 #define PROC_HLT_EXITING (1u << 7)
+#define PROC_INVLPG_EXITING (1u << 9)
 #define PROC_CR3_LOAD_EXITING (1u << 15)
 #define PROC_CR3_STORE_EXITING (1u << 16)
 #define PROC_USE_IO_BITMAPS (1u << 25)
@@ -26,6 +27,7 @@ struct vcpu;
 #define PROC_ACTIVATE_SECONDARY (1u << 31)
 /* Secondary processor-based controls (Table 25-7). */
 #define PROC2_ENABLE_EPT (1u << 1)
+#define PROC2_UNRESTRICTED_GUEST (1u << 7)
 /* VM-exit controls (§25.7.1). */
 #define EXIT_HOST_ADDRESS_SPACE_SIZE (1u << 9)
 #define EXIT_SAVE_EFER (1u << 20)
@@ -63,9 +65,9 @@ struct vmx_msr_entry {
 
 struct vmx_state {
 	paddr_t vmcs_pa;        /* the guest's VMCS region (the revision ID in its first word) */
-	paddr_t ept_root_pa;    /* the EPT PML4 (built from the domain's p2m) */
 	paddr_t guest_msrs_pa;  /* VMX_SWITCHED_MSRS struct vmx_msr_entry: entry load, exit store */
 	bool launched;          /* VMLAUNCH done: the next entry is VMRESUME */
+	bool unrestricted;      /* "unrestricted guest" on: PE and PG are the guest's */
 	bool window_requested;  /* interrupt-window exiting set: waiting for the guest to accept */
 	uint64_t exit_rip;      /* RIP when the guest last exited */
 	uint64_t cr0_fixed, cr4_fixed; /* CR0/CR4 bits that must be 1 in VMX operation (FIXED0 MSRs) */
@@ -96,9 +98,6 @@ static inline void set_segment(enum vmx_segment segment, uint16_t selector, uint
 	vmwrite(VMCS_GUEST_ES_BASE + 2 * segment, base);
 }
 
-/* The MSRs the MSR bitmap (and the ones outside it) send to the
- * hypervisor (vmx.c); false if #GP was injected. */
-bool vmx_emulate_msr(struct vcpu *v, struct vmx_state *s, bool write);
 /* Queue an exception for the next VM entry (vmx.c). */
 void vmx_inject_exception(struct vcpu *v, uint8_t vector, bool has_error, uint32_t error);
 /* The interrupt window we asked for is open: stop asking (vmx.c). */

@@ -16,8 +16,11 @@
 #define CR0_WRITABLE (CR0_PE | (1ul << 1) | (1ul << 2) | (1ul << 3) | (1ul << 4) | (1ul << 5) | CR0_WP | (1ul << 18) | \
 		      (1ul << 29) | (1ul << 30) | CR0_PG)
 #define CR4_FIXED CR4_PAE
+/* Not SMEP (bit 20) nor SMAP (bit 21): the shadow MMU does not offer them
+ * (lab 2's walk lets the guest kernel reach its user pages), and setting
+ * a CR4 bit of a feature the CPU lacks is #GP (SDM Vol. 3A §2.5). */
 #define CR4_WRITABLE (0x1ul | 0x2ul | 0x4ul | 0x8ul | 0x10ul | CR4_PAE | 0x40ul | CR4_PGE | 0x100ul | 0x200ul | \
-		      0x400ul | CR4_UMIP | (1ul << 16) | (1ul << 18) | (1ul << 20) | (1ul << 21))
+		      0x400ul | CR4_UMIP | (1ul << 16) | (1ul << 18))
 #define CR0_TS (1ul << 3)
 
 static enum emulation_result general_protection(struct vcpu *v)

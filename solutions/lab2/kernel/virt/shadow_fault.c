@@ -9,6 +9,8 @@
 void shadow_page_fault(struct vcpu *v, uint64_t gva, uint32_t hw_error)
 {
 	unsigned access = hw_error & PF_FETCH ? ACCESS_FETCH : hw_error & PF_WRITE ? ACCESS_WRITE : ACCESS_READ;
+	if (hw_error & PF_USER) /* the guest's own CPL 3: its user mode */
+		access |= ACCESS_USER;
 	struct guest_walk_result walk;
 	if (!guest_walk(v, gva, access, true, &walk)) {
 		if (v->domain->state != DOMAIN_RUNNABLE)
@@ -22,9 +24,9 @@ void shadow_page_fault(struct vcpu *v, uint64_t gva, uint32_t hw_error)
 	 * write to a page faults here again and sets it (a write access just
 	 * did, in the walk). */
 	v->domain->shadow.hidden_faults++;
-	if (!shadow_install(v, gva, walk.gpa, walk.writable && walk.dirty, walk.executable)) {
+	if (!shadow_install(v, gva, walk.gpa, walk.writable && walk.dirty, walk.executable, walk.user)) {
 		v->domain->shadow.true_faults++;
 		v->cr2 = gva;
-		vcpu_inject_exception(v, VEC_PF, true, hw_error & ~PF_USER & ~PF_PRESENT);
+		vcpu_inject_exception(v, VEC_PF, true, hw_error & ~PF_PRESENT);
 	}
 }

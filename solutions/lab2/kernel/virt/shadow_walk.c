@@ -34,8 +34,9 @@ bool guest_walk(struct vcpu *v, uint64_t gva, unsigned access, bool set_ad, stru
 	struct domain *d = v->domain;
 	uint64_t table = v->cr3 & PTE_ADDR_MASK;
 	uint64_t entry_gpa[LEVELS], entry[LEVELS];
-	bool writable = true, executable = true;
-	uint32_t access_bits = (access & ACCESS_WRITE ? PF_WRITE : 0) |
+	bool writable = true, executable = true, user = true;
+	bool user_access = access & ACCESS_USER;
+	uint32_t access_bits = (access & ACCESS_WRITE ? PF_WRITE : 0) | (user_access ? PF_USER : 0) |
 			       ((access & ACCESS_FETCH) && (v->efer & EFER_NXE) ? PF_FETCH : 0);
 	int level, used = 0;
 
@@ -57,6 +58,7 @@ bool guest_walk(struct vcpu *v, uint64_t gva, unsigned access, bool set_ad, stru
 			return false;
 		}
 		writable &= (e & PTE_WRITE) != 0;
+		user &= (e & PTE_USER) != 0;
 		executable &= !(e & PTE_NX) || !(v->efer & EFER_NXE);
 		if (level == 1 && (e & PTE_LARGE)) {
 			out->large = true;
@@ -70,13 +72,19 @@ bool guest_walk(struct vcpu *v, uint64_t gva, unsigned access, bool set_ad, stru
 		table = e & PTE_ADDR_MASK;
 	}
 
-	/* Supervisor access (the guest kernel is at CPL 0 in its own eyes):
-	 * U/S does not restrict it; R/W does when CR0.WP = 1 (SDM Vol. 3A §4.6). */
-	if (((access & ACCESS_WRITE) && !writable && (v->cr0 & CR0_WP)) || ((access & ACCESS_FETCH) && !executable)) {
+	/* Access rights (SDM Vol. 3A §4.6). A user-mode access needs U = 1 on
+	 * every level, and W on every level to write, whatever CR0.WP says. A
+	 * supervisor access (the guest kernel, at CPL 0 in its own eyes) is not
+	 * restricted by U/S — no SMEP or SMAP is offered —, and by R/W only when
+	 * CR0.WP = 1. NX forbids fetches in both modes. */
+	bool may_write = writable || (!user_access && !(v->cr0 & CR0_WP));
+	if ((user_access && !user) || ((access & ACCESS_WRITE) && !may_write) ||
+	    ((access & ACCESS_FETCH) && !executable)) {
 		out->error = access_bits | PF_PRESENT;
 		return false;
 	}
-	out->writable = writable || !(v->cr0 & CR0_WP);
+	out->writable = may_write;
+	out->user = user;
 	out->executable = executable;
 	out->error = 0;
 	out->dirty = (entry[used - 1] & PTE_DIRTY) || (set_ad && (access & ACCESS_WRITE));

@@ -3,6 +3,7 @@
  * the VMCB, and what each #VMEXIT means in the common vocabulary.
  */
 #include "domain.h"
+#include "emulate.h"
 #include "svm_internal.h"
 #include "trap.h"
 #include "vcpu.h"
@@ -52,6 +53,7 @@ void svm_decode_exit(struct vcpu *v, struct svm_state *s)
 		*vmcb_u32(s, VMCB_INTERCEPT_MISC1) &= ~INTERCEPT_VINTR;
 		s->window_requested = false;
 		break;
+	case SVM_EXIT_CR0_READ:
 	case SVM_EXIT_CR3_READ:
 	case SVM_EXIT_CR0_WRITE:
 	case SVM_EXIT_CR3_WRITE:
@@ -77,7 +79,7 @@ void svm_decode_exit(struct vcpu *v, struct svm_state *s)
 		break;
 	case SVM_EXIT_MSR: /* 0F 32 / 0F 30; EXITINFO1: 0 read, 1 write */
 		e->reason = VCPU_EXIT_MSR;
-		e->next_rip = svm_emulate_msr(v, s, info1 & 1) ? v->regs.rip + 2 : v->regs.rip;
+		e->next_rip = msr_emulate(v, info1 & 1) ? v->regs.rip + 2 : v->regs.rip;
 		break;
 	case SVM_EXIT_VMMCALL: /* 0F 01 D9 */
 		e->reason = VCPU_EXIT_HYPERCALL;

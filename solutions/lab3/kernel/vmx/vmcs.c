@@ -3,6 +3,7 @@
  * the VMCS, and what each VM exit means in the common vocabulary.
  */
 #include "domain.h"
+#include "emulate.h"
 #include "trap.h"
 #include "vcpu.h"
 #include "vmx_internal.h"
@@ -58,11 +59,31 @@ void vmx_decode_exit(struct vcpu *v, struct vmx_state *s)
 	case VMX_EXIT_EXTERNAL_INTERRUPT:
 		e->reason = VCPU_EXIT_INTERRUPT;
 		break;
-	case VMX_EXIT_EXCEPTION_NMI: /* the exception bitmap is 0: only an NMI comes here */
-		if ((vmread(VMCS_EXIT_INTR_INFO) & EVENT_TYPE_MASK) == EVENT_TYPE_NMI)
+	case VMX_EXIT_EXCEPTION_NMI: {
+		/* An NMI, or an exception in the bitmap: only #PF, under shadow
+		 * paging, whose address is the exit qualification (CR2 is left
+		 * alone: SDM §28.1) and its error code a field of its own. */
+		uint32_t info = (uint32_t)vmread(VMCS_EXIT_INTR_INFO);
+		if ((info & EVENT_TYPE_MASK) == EVENT_TYPE_NMI) {
 			e->reason = VCPU_EXIT_INTERRUPT;
-		else
-			domain_crash(v->domain, "unexpected exception exit (info 0x%lx)", vmread(VMCS_EXIT_INTR_INFO));
+		} else if ((info & 0xff) == VEC_PF) {
+			e->reason = VCPU_EXIT_PAGE_FAULT;
+			e->fault_address = qualification;
+			e->has_error_code = true;
+			e->error_code = (uint32_t)vmread(VMCS_EXIT_INTR_ERROR);
+		} else {
+			domain_crash(v->domain, "unexpected exception exit (info 0x%x)", info);
+		}
+		break;
+	}
+	case VMX_EXIT_CR_ACCESS:
+	case VMX_EXIT_INVLPG:
+		/* Shadow paging (and a guest changing a CR0/CR4 bit the host owns):
+		 * decoded and emulated like a trapped instruction, as under SVM
+		 * (kernel/virt/emulate.c) — the exit qualification would say as
+		 * much, but one path serves both vendors. */
+		e->reason = VCPU_EXIT_PRIVILEGED;
+		e->vector = VEC_GP;
 		break;
 	case VMX_EXIT_INTERRUPT_WINDOW:
 		/* The window we asked for is open: deliver_pending injects now. */
@@ -79,7 +100,7 @@ void vmx_decode_exit(struct vcpu *v, struct vmx_state *s)
 	case VMX_EXIT_RDMSR:
 	case VMX_EXIT_WRMSR:
 		e->reason = VCPU_EXIT_MSR;
-		e->next_rip = vmx_emulate_msr(v, s, (reason & 0xffff) == VMX_EXIT_WRMSR) ? next_rip : v->regs.rip;
+		e->next_rip = msr_emulate(v, (reason & 0xffff) == VMX_EXIT_WRMSR) ? next_rip : v->regs.rip;
 		break;
 	case VMX_EXIT_VMCALL:
 		e->reason = VCPU_EXIT_HYPERCALL;
@@ -97,12 +118,19 @@ void vmx_decode_exit(struct vcpu *v, struct vmx_state *s)
 		e->next_rip = next_rip;
 		break;
 	case VMX_EXIT_EPT_VIOLATION:
+		/* In the #PF-style code the common handler reads (as SVM's
+		 * EXITINFO1): bit 0 the entry allowed some access (qualification
+		 * bits 5:3, R/W/X), bit 1 a write, bit 4 a fetch (bits 1, 2;
+		 * SDM §28.2.1, Table 28-7). */
 		e->reason = VCPU_EXIT_NESTED_PAGE_FAULT;
 		e->fault_address = vmread(VMCS_GUEST_PHYSICAL_ADDRESS);
-		e->error_code = (uint32_t)qualification;
+		e->error_code = (qualification & 0x38 ? 1u : 0) | (qualification & 2 ? 2u : 0) |
+				(qualification & 4 ? 0x10u : 0);
 		break;
 	case VMX_EXIT_EPT_MISCONFIG:
-		domain_crash(v->domain, "EPT misconfiguration at guest-physical 0x%lx",
+		/* A malformed EPT entry (W without R, a reserved memory type): the
+		 * hypervisor's bug, but only this domain's EPT is wrong. */
+		domain_crash(v->domain, "EPT misconfiguration at guest-physical 0x%lx (a malformed EPT entry)",
 			     vmread(VMCS_GUEST_PHYSICAL_ADDRESS));
 		break;
 	case VMX_EXIT_TRIPLE_FAULT:
