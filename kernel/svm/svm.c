@@ -135,11 +135,17 @@ static void svm_teardown(struct vcpu *v)
 }
 
 /* An event that was being delivered when the exit happened must not be
- * lost (APM §15.7.2): queue it again. Only the valid bit makes it real. */
+ * lost (APM §15.7.2): queue it again. Only the valid bit makes it real.
+ * Except one an instruction raised — INT n (type 4), INT3 and INTO (#BP,
+ * #OF): injected again, it would push the instruction's own address, not
+ * the next one (no next-RIP saving in QEMU). RIP still points at the
+ * instruction: it runs again and raises it again, as KVM lets it. */
 static void requeue_interrupted_event(struct svm_state *s)
 {
 	uint64_t info = *vmcb_u64(s, VMCB_EXITINTINFO);
-	if (info & EVENT_VALID)
+	unsigned type = (info >> 8) & 7, vector = info & 0xff;
+	bool raised_by_instruction = type == 4 || (type == 3 && (vector == VEC_BP || vector == 4 /* #OF */));
+	if ((info & EVENT_VALID) && !raised_by_instruction)
 		*vmcb_u64(s, VMCB_EVENTINJ) = info;
 }
 
