@@ -146,8 +146,8 @@ $(LINUX_DIR)/initramfs.cpio.gz: $(LINUX_DIR)/busybox scripts/mkinitramfs
 linux-files: $(LINUX_DIR)/vmlinuz $(LINUX_DIR)/initramfs.cpio.gz
 
 linux: $(KERNEL32) linux-files
-	@echo "*** Debian's $$(cat $(LINUX_DIR)/version) on $(BUILD), mode=$(LINUX_MODE): the shell comes in about 10 s"
-	@echo "*** (nested paging; minutes with LINUX_MODE=shadow). 'poweroff' ends it, Ctrl-a x quits QEMU."
+	@echo "*** Debian's $$(cat $(LINUX_DIR)/version) on $(BUILD), mode=$(LINUX_MODE): the shell comes in 10-20 s."
+	@echo "*** 'poweroff' ends it, Ctrl-a x quits QEMU."
 	@$(PYTHON) scripts/qemu-status $(QEMU) $(QEMU_FLAGS) -m 512M -serial mon:stdio -kernel $(KERNEL32) -append "$(LINUX_HV_ARGS)" -initrd "$(LINUX_MODULES)" $(QEMU_EXTRA)
 
 .PHONY: linux linux-files
