@@ -51,6 +51,7 @@ NESTED_BOOT = [
     ("idle", "image", "dirty", "mode=nested dirtylog=1 touch=0"),
     ("hc", "image", "hypercall", "mode=nested"),
     ("paging_user", "image", "paging_user", "mode=nested"),
+    ("garbage", "image", "crash", "mode=nested how=devices"),
 ]
 SHADOW_AND_MULTIBOOT_BOOT = [
     ("shadow-paging_basic", "image", "paging_basic", "type=hvm mode=shadow mem=8M"),
@@ -221,6 +222,23 @@ def test_equivalence_paging_guests_on_nested_paging(svm, guest, extra):
     r = svm.domain(name)
     expect_equivalent(r, name, svm.native(guest, extra).lines, "nested")
     expect_exit(r, name, 0x10)
+
+
+@pytest.mark.points(3)
+@pytest.mark.student
+def test_device_garbage_hurts_only_that_guest(svm):
+    """A guest writes nonce-seeded garbage to its PIC pair, PIT, port 0x61, RTC and UART, then takes
+    whatever interrupts that makes: it may end well or crash, but it ends, alone — every other domain
+    of the same boot runs on (each test here judges one of them) and the hypervisor finishes."""
+    r = svm.domain("garbage")
+    end = domain_end(r, "garbage")
+    if not end:
+        r.fail("the guest that programmed its devices with garbage never ended (an interrupt storm the "
+               "hypervisor cannot get out of?)")
+    whole = svm.run_of("garbage")
+    if not re.search(r"^\[hv\] all domains ended: ", whole.output, re.M) or whole.status != "success":
+        r.fail(f"the hypervisor must finish the run normally; it ended '{whole.status}'")
+    expect_exit(svm.domain("hello"), "hello", 0x10)
 
 
 @pytest.mark.points(4)

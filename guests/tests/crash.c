@@ -18,7 +18,12 @@
  * - noncanonical: IRETQ to a non-canonical RIP (bits 63:47 not all equal).
  *   The CPU refuses with #GP (SDM Vol. 2A "IRET"); a hypervisor that
  *   emulates IRETQ must not hand that RIP to its own IRETQ into the guest,
- *   or the #GP lands in the hypervisor.
+ *   or the #GP lands in the hypervisor;
+ * - devices: nonce-seeded garbage written to and read from every emulated
+ *   device (PIC pair and ELCR, PIT and port 0x61, CMOS RTC, the UART's
+ *   control registers), then interrupts enabled for a while: whatever that
+ *   makes of the guest's own virtual PC — interrupt storms, vectors on
+ *   exceptions, a silent console — only this domain may suffer.
  */
 #include "guest.h"
 #include "hypercall.h"
@@ -29,7 +34,7 @@ void guest_main(void)
 	uint64_t nonce = guest_nonce();
 	char how[16];
 	if (!guest_cmdline_get("how", how, sizeof(how)))
-		guest_error("crash needs how=triple|ud|badcall|spin|vmrun|svme|hsave|noncanonical");
+		guest_error("crash needs how=triple|ud|badcall|spin|vmrun|svme|hsave|noncanonical|devices");
 	gprintf("crash: how=%s nonce=%lu\n", how, nonce);
 
 	if (strcmp(how, "triple") == 0) {
@@ -76,10 +81,28 @@ void guest_main(void)
 				 "pushq %0\n\t"       /* RIP: not canonical */
 				 "iretq" : : "r"(bad_rip) : "rax", "memory");
 		guest_fail("iretq to a non-canonical RIP returned");
+	} else if (strcmp(how, "devices") == 0) {
+		static const uint16_t ports[] = {0x20, 0x21, 0xa0, 0xa1, 0x4d0, 0x4d1, 0x40, 0x41, 0x42, 0x43,
+						 0x61, 0x70, 0x71, 0x3f9, 0x3fa, 0x3fb, 0x3fc, 0x3fd, 0x3fe, 0x3ff};
+		uint64_t x = nonce | 1, sum = 0;
+		for (int i = 0; i < 4000; i++) {
+			x ^= x << 13, x ^= x >> 7, x ^= x << 17; /* xorshift64 */
+			uint16_t port = ports[x % ARRAY_SIZE(ports)];
+			if (x & 0x100)
+				outb(port, (uint8_t)(x >> 24));
+			else
+				sum += inb(port);
+		}
+		gprintf("devices: 4000 accesses done (sum %lu)\n", sum);
+		guest_irq_enable();
+		for (volatile uint64_t i = 0; i < 200000; i++)
+			;
+		guest_irq_disable();
+		guest_pass();
 	} else if (strcmp(how, "spin") == 0) {
 		guest_irq_disable();
 		for (volatile uint64_t i = 0;; i++)
 			;
 	}
-	guest_error("unknown how=%s (triple, ud, badcall, spin, vmrun, svme, hsave, noncanonical)", how);
+	guest_error("unknown how=%s (triple, ud, badcall, spin, vmrun, svme, hsave, noncanonical, devices)", how);
 }
