@@ -2,6 +2,7 @@
  * multiboot.c — reading what the boot loader tells us (Multiboot spec §3.3).
  */
 #include "console.h"
+#include "linux_boot.h"
 #include "memlayout.h"
 #include "multiboot.h"
 #include "string.h"
@@ -75,10 +76,14 @@ void multiboot_print_modules(const struct multiboot_info *mbi)
 	for (uint32_t i = 0; i < mbi->mods_count; i++) {
 		const char *args = mods[i].string ? (const char *)phys_to_virt(mods[i].string) : "";
 		size_t size = mods[i].mod_end - mods[i].mod_start;
-		const char *problem = elf_image_problem(phys_to_virt(mods[i].mod_start), size);
 		const uint8_t *head = phys_to_virt(mods[i].mod_start);
-		const char *kind = size > 4 && head[4] == 1 ? "ELF32 i386 kernel (runs with mode=nested)"
-							    : "ELF64 x86-64 image";
+		/* Linux comes as a bzImage (dom/linux_boot.c) and its initrd as the next module. */
+		bool bzimage = linux_is_bzimage(head, size), initrd = linux_module_is_initrd(args);
+		const char *problem = bzimage || initrd ? NULL : elf_image_problem(head, size);
+		const char *kind = bzimage       ? "Linux bzImage (runs with type=hvm)"
+				   : initrd      ? "initrd of the module before"
+				   : size > 4 && head[4] == 1 ? "ELF32 i386 kernel (runs with mode=nested)"
+							      : "ELF64 x86-64 image";
 		kprintf("  module %u: [%08x-%08x] %lu bytes \"%s\": %s\n", i, mods[i].mod_start, mods[i].mod_end,
 			size, args, problem ? problem : kind);
 		if (problem)
