@@ -49,6 +49,8 @@ void vpic_raise_irq(struct domain *d, unsigned irq)
  * priority in service; -1 if none. @p irr is the chip's requests. */
 static int chip_pending(const struct vpic_chip *c, uint8_t irr)
 {
+	if (!(irr & ~c->imr))
+		return -1; /* nothing requested: the common case, asked at every exit */
 	for (int irq = 0; irq < 8; irq++) {
 		if (c->isr & (1u << irq))
 			return -1;
