@@ -205,7 +205,7 @@ def run_qemu_kvm(kernel, cmdline="", modules=(), timeout=20, cap=OUTPUT_CAP):
     return run_qemu(kernel, cmdline, modules, timeout, cap, extra=("-accel", "kvm", "-cpu", "host"))
 
 
-def run_bochs(kernel, cmdline="", modules=(), timeout=90, cap=OUTPUT_CAP, cpu=None):
+def run_bochs(kernel, cmdline="", modules=(), timeout=90, cap=OUTPUT_CAP, cpu=None, megs=None):
     """Boot @kernel (ELF64) in Bochs through scripts/bochs-run; the status comes from the log's exit line."""
     with tempfile.TemporaryDirectory(prefix="hypatia-bochs-") as work:
         serial = Path(work) / "serial.log"
@@ -215,6 +215,8 @@ def run_bochs(kernel, cmdline="", modules=(), timeout=90, cap=OUTPUT_CAP, cpu=No
             cmd += ["--module", str(m)]
         if cpu:
             cmd += ["--cpu", cpu]
+        if megs:
+            cmd += ["--megs", str(megs)]
         start = time.monotonic()
         proc = subprocess.run(cmd, stdin=subprocess.DEVNULL, capture_output=True, timeout=timeout + 30)
         duration = time.monotonic() - start

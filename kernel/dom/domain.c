@@ -288,8 +288,13 @@ struct domain *domain_create_with_initrd(const void *image, size_t size, const c
 	}
 	if (!problem && initrd_size && !bzimage)
 		problem = "an initrd goes only with a Linux bzImage";
-	if (!problem && bzimage && (!cfg.hvm || !cpu.svm))
-		problem = "a Linux bzImage runs only as type=hvm (mode=nested or mode=shadow), under AMD SVM (so far)";
+	if (!problem && bzimage && (!cfg.hvm || !(cpu.svm || (cpu.vmx && cpu.ept))))
+		problem = "a Linux bzImage runs only as type=hvm (mode=nested or mode=shadow), under AMD SVM or Intel VMX "
+			  "with EPT";
+	/* Under VMX the emulated MOV to CR4 refuses PCIDE, which Linux sets when CPUID offers
+	 * PCID (docs/linux.md, "Under Intel VMX"): shadow paging does not boot it yet. */
+	if (!problem && bzimage && !cpu.svm && cfg.paging == PAGING_SHADOW)
+		problem = "a Linux bzImage under VMX runs only with mode=nested (so far)";
 	if (!problem && multiboot && cfg.paging != PAGING_NESTED)
 		problem = "a native multiboot kernel runs only with mode=nested";
 	if (!problem && cfg.hvm && !(cpu.svm ? svm_enable() : vmx_enable()))

@@ -33,6 +33,7 @@
 #include "string.h"
 #include "svm.h"
 #include "vcpu.h"
+#include "vmx.h"
 #include "x86.h"
 
 /* Setup header fields: offsets in the file and in boot_params alike. */
@@ -252,5 +253,6 @@ void linux_enter(struct vcpu *v, const struct linux_boot *boot)
 		.rsp = STACK_TOP_GPA,
 		.rflags = 0x2, /* IF = 0 */
 	};
-	svm_enter_long_mode(v, boot->entry, BOOT_CS, BOOT_DS, GDT_GPA, 4 * 8 - 1);
+	(v->ops == &vmx_vcpu_ops ? vmx_enter_long_mode : svm_enter_long_mode)(v, boot->entry, BOOT_CS, BOOT_DS,
+										  GDT_GPA, 4 * 8 - 1);
 }

@@ -178,6 +178,14 @@ bool vmx_unrestricted_guest(void);
  * svm_enter_as_multiboot().
  */
 void vmx_enter_as_multiboot(struct vcpu *vcpu, uint64_t entry, uint64_t info_gpa);
+/**
+ * Start the vCPU in 64-bit mode at @p entry with CS = @p code_selector and
+ * the data segments = @p data_selector (flat, as the guest's GDT at
+ * @p gdt_base describes them), on the page tables at vcpu->cr3: the entry
+ * state of Linux's 64-bit boot protocol. The twin of svm_enter_long_mode().
+ */
+void vmx_enter_long_mode(struct vcpu *vcpu, uint64_t entry, uint16_t code_selector, uint16_t data_selector,
+			 uint64_t gdt_base, uint16_t gdt_limit);
 
 /**
  * Turn VMX on for this CPU: IA32_FEATURE_CONTROL, the fixed CR0/CR4 bits,

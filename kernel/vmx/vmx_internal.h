@@ -27,7 +27,9 @@ struct vcpu;
 #define PROC_ACTIVATE_SECONDARY (1u << 31)
 /* Secondary processor-based controls (Table 25-7). */
 #define PROC2_ENABLE_EPT (1u << 1)
+#define PROC2_ENABLE_RDTSCP (1u << 3)      /* off: RDTSCP is #UD */
 #define PROC2_UNRESTRICTED_GUEST (1u << 7)
+#define PROC2_ENABLE_INVPCID (1u << 12)    /* off: INVPCID is #UD */
 /* VM-exit controls (§25.7.1). */
 #define EXIT_HOST_ADDRESS_SPACE_SIZE (1u << 9)
 #define EXIT_SAVE_EFER (1u << 20)
@@ -72,6 +74,7 @@ struct vmx_state {
 	uint64_t exit_rip;      /* RIP when the guest last exited */
 	uint64_t cr0_fixed, cr4_fixed; /* CR0/CR4 bits that must be 1 in VMX operation (FIXED0 MSRs) */
 	uint64_t cr0_mask, cr4_mask;   /* the CR0/CR4 bits the host owns (the fixed ones) */
+	uint64_t xcr0;                 /* the guest's XCR0 (XSETBV), loaded at every entry */
 };
 
 /* VMREAD and VMWRITE of the current VMCS (SDM Vol. 3C §31.3). A failure
