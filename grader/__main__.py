@@ -61,6 +61,8 @@ def main():
                     help="tests run in parallel (default: up to 2)")
     ap.add_argument("-k", metavar="EXPR", help="only tests matching this pytest expression")
     ap.add_argument("--no-slow", action="store_true", help="skip tests marked slow (Bochs)")
+    ap.add_argument("--long", action="store_true",
+                    help="also run the tests marked minutes (Linux under VMX in Bochs: about 2 minutes)")
     args = ap.parse_args()
 
     labs = []
@@ -83,6 +85,10 @@ def main():
         pytest_args += ["-k", args.k]
     if args.no_slow:
         markers.append("not slow")
+    if args.long and not args.no_slow:
+        os.environ["HYPATIA_LONG"] = "1"
+    else:
+        markers.append("not minutes")
     if markers:
         pytest_args += ["-m", " and ".join(markers)]
 

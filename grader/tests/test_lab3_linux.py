@@ -22,6 +22,7 @@ saying so.
 """
 import concurrent.futures
 import io
+import os
 import re
 import subprocess
 import sys
@@ -156,7 +157,9 @@ def shell_outcomes(build, module_nonce, linux_files):
     """Every paging mode's session at once: they take about 20 s each under TCG, one core each;
     and the VMX run in Bochs (about two minutes), started first."""
     with concurrent.futures.ThreadPoolExecutor(len(MODES) + 1) as pool:
-        futures = {"vmx": pool.submit(outcome, vmx_session, build, module_nonce, linux_files)}
+        futures = {}
+        if os.environ.get("HYPATIA_LONG") == "1":  # `--long`: the VMX test is selected
+            futures["vmx"] = pool.submit(outcome, vmx_session, build, module_nonce, linux_files)
         futures.update({mode: pool.submit(outcome, shell_session, build, module_nonce, linux_files, mode)
                         for mode in MODES})
     return {mode: f.result() for mode, f in futures.items()}
@@ -176,10 +179,13 @@ def test_linux_shell_and_poweroff(shell_outcomes, mode):
 @pytest.mark.points(10)
 @pytest.mark.student
 @pytest.mark.slow
-def test_linux_under_vmx_in_bochs(shell_outcomes):
+@pytest.mark.minutes
+def test_linux_under_vmx_in_bochs(shell_outcomes, build, module_nonce, linux_files):
     """Linux boots on the vmx backend in Bochs (64-bit entry, RDTSCP, INVPCID, XSETBV); its init
     computes from the nonce on the command line, and poweroff ends the domain cleanly."""
-    if shell_outcomes["vmx"] is not None:
+    if "vmx" not in shell_outcomes:  # run without the grader's --long: on its own, now
+        vmx_session(build, module_nonce, linux_files)
+    elif shell_outcomes["vmx"] is not None:
         raise shell_outcomes["vmx"]
 
 
