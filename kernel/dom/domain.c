@@ -65,19 +65,12 @@ static const char *parse_config(const char *options, struct domain_config *cfg)
 	cfg->guest_cmdline[0] = '\0';
 	size_t used = 0;
 	bool first = true;
-	for (const char *p = options; *p;) {
-		while (*p == ' ')
-			p++;
-		size_t n = 0;
-		while (p[n] && p[n] != ' ')
-			n++;
-		if (n == 0)
-			break;
+	size_t n;
+	for (const char *p = options, *start; (start = next_word(&p, &n));) {
 		if (n >= sizeof(word))
 			return "an option is too long";
-		memcpy(word, p, n);
+		memcpy(word, start, n);
 		word[n] = '\0';
-		p += n;
 		bool file_name = first && !strchr(word, '=');
 		first = false;
 		if (file_name)

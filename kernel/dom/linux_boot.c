@@ -104,16 +104,10 @@ const char *linux_foreign_kernel(const void *image, size_t size)
 
 bool linux_module_is_initrd(const char *options)
 {
-	for (const char *p = options; *p;) {
-		while (*p == ' ')
-			p++;
-		size_t n = 0;
-		while (p[n] && p[n] != ' ')
-			n++;
-		if (n == 6 && strncmp(p, "initrd", 6) == 0)
+	size_t n;
+	for (const char *word; (word = next_word(&options, &n));)
+		if (n == 6 && strncmp(word, "initrd", 6) == 0)
 			return true;
-		p += n;
-	}
 	return false;
 }
 

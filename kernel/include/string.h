@@ -22,6 +22,13 @@ char *strchr(const char *s, int c);                   /**< first @p c in @p s, o
 /** Copy at most @p size - 1 characters and always NUL-terminate; returns strlen(src). */
 size_t strlcpy(char *dst, const char *src, size_t size);
 /**
+ * The next space-separated word of a command line or option list.
+ * @param cursor  where to look; advanced past the word
+ * @param length  receives the word's length
+ * @return the word's first character (not NUL-terminated), or NULL when only spaces are left
+ */
+const char *next_word(const char **cursor, size_t *length);
+/**
  * Parse an unsigned number: decimal, or hexadecimal with a 0x prefix.
  * @param s     the text
  * @param end   if not NULL, receives a pointer to the first unparsed character

@@ -101,6 +101,19 @@ size_t strlcpy(char *dst, const char *src, size_t size)
 	return n;
 }
 
+const char *next_word(const char **cursor, size_t *length)
+{
+	const char *p = *cursor;
+	while (*p == ' ')
+		p++;
+	size_t n = 0;
+	while (p[n] && p[n] != ' ')
+		n++;
+	*cursor = p + n;
+	*length = n;
+	return n ? p : NULL;
+}
+
 uint64_t parse_u64(const char *s, const char **end)
 {
 	unsigned base = 10;
