@@ -16,7 +16,8 @@ def pytest_configure(config):
     config.addinivalue_line("markers", "student: the test depends on code students write; "
                             "it must fail on the handout's stubs")
     config.addinivalue_line("markers", "slow: the test takes more than a few seconds (Bochs, Linux)")
-    config.addinivalue_line("markers", "minutes: the test takes minutes (Linux in Bochs); only with --long")
+    config.addinivalue_line("markers", "long: the test boots Linux (a download once, then half a minute to "
+                            "minutes); the grader runs it only with --long")
     config.addinivalue_line("markers", "handout(section): the handout section that explains what the test checks")
 
 
