@@ -21,6 +21,16 @@
 #include "vcpu.h"
 #include "x86.h"
 
+/* The entry stubs (pv_entry.S, svm_entry.S, vmx_entry.S) reach struct
+ * vcpu_regs through the offsets in vcpu_regs.inc: hold them to the C layout. */
+_Static_assert(offsetof(struct vcpu_regs, rax) == 0 && offsetof(struct vcpu_regs, rbx) == 8 &&
+		       offsetof(struct vcpu_regs, rcx) == 16 && offsetof(struct vcpu_regs, rdx) == 24 &&
+		       offsetof(struct vcpu_regs, rsi) == 32 && offsetof(struct vcpu_regs, rdi) == 40 &&
+		       offsetof(struct vcpu_regs, rbp) == 48 && offsetof(struct vcpu_regs, rsp) == 56 &&
+		       offsetof(struct vcpu_regs, r8) == 64 && offsetof(struct vcpu_regs, r15) == 120 &&
+		       offsetof(struct vcpu_regs, rip) == 128 && offsetof(struct vcpu_regs, rflags) == 136,
+	       "struct vcpu_regs no longer matches kernel/include/vcpu_regs.inc");
+
 /* A domain runs for at most this many timer ticks before the next one goes. */
 #define SLICE_TICKS 2
 

@@ -13,22 +13,7 @@
  * instead (vmx.c). Called with interrupts off.
  */
 
-/* Offsets in struct vcpu_regs (vcpu.h); RSP, RIP, RFLAGS live in the VMCS. */
-#define R_RAX 0
-#define R_RBX 8
-#define R_RCX 16
-#define R_RDX 24
-#define R_RSI 32
-#define R_RDI 40
-#define R_RBP 48
-#define R_R8 64
-#define R_R9 72
-#define R_R10 80
-#define R_R11 88
-#define R_R12 96
-#define R_R13 104
-#define R_R14 112
-#define R_R15 120
+#include "vcpu_regs.inc"
 
 #define VMCS_HOST_RSP 0x6c14
 #define VMCS_HOST_RIP 0x6c16
@@ -56,20 +41,7 @@ vmx_enter:
 
 	movq %rdi, %rax
 	cmpl $0, %esi             /* MOVs below keep the flags for the jne */
-	movq R_RBX(%rax), %rbx
-	movq R_RCX(%rax), %rcx
-	movq R_RDX(%rax), %rdx
-	movq R_RSI(%rax), %rsi
-	movq R_RDI(%rax), %rdi
-	movq R_RBP(%rax), %rbp
-	movq R_R8(%rax), %r8
-	movq R_R9(%rax), %r9
-	movq R_R10(%rax), %r10
-	movq R_R11(%rax), %r11
-	movq R_R12(%rax), %r12
-	movq R_R13(%rax), %r13
-	movq R_R14(%rax), %r14
-	movq R_R15(%rax), %r15
+	LOAD_GUEST_GPRS
 	movq R_RAX(%rax), %rax
 	jne 1f
 	vmlaunch
@@ -88,20 +60,7 @@ vmx_exit:
 	 * holds the guest's value. */
 	pushq %rax
 	movq 8(%rsp), %rax
-	movq %rbx, R_RBX(%rax)
-	movq %rcx, R_RCX(%rax)
-	movq %rdx, R_RDX(%rax)
-	movq %rsi, R_RSI(%rax)
-	movq %rdi, R_RDI(%rax)
-	movq %rbp, R_RBP(%rax)
-	movq %r8, R_R8(%rax)
-	movq %r9, R_R9(%rax)
-	movq %r10, R_R10(%rax)
-	movq %r11, R_R11(%rax)
-	movq %r12, R_R12(%rax)
-	movq %r13, R_R13(%rax)
-	movq %r14, R_R14(%rax)
-	movq %r15, R_R15(%rax)
+	STORE_GUEST_GPRS
 	popq R_RAX(%rax)
 	xorl %eax, %eax
 
