@@ -7,9 +7,12 @@
  * (Intel 8254 and 8259A data sheets; OSDev "PIT", "8259 PIC"). Then:
  * 1. STI; HLT until N = 3 + nonce % 5 ticks have been handled: each HLT
  *    returns after exactly one interrupt, so there are N halts;
- * 2. CLI and busy-wait for five timer periods (measured with RDTSC over the
- *    last period of step 1): no interrupt may arrive while IF = 0, and the
- *    PIC holds IRQ 0 requested (IRR bit 0, read with OCW3);
+ * 2. CLI and busy-wait for five timer periods (measured with RDTSC: the
+ *    average over the ticks of step 1, so that two ticks a loaded host
+ *    delivered close together cannot shrink it), and on, up to 50 periods,
+ *    until the PIC shows IRQ 0 requested (IRR bit 0, read with OCW3; QEMU's
+ *    PIT runs on the host's clock and may lag): no interrupt may arrive
+ *    while IF = 0, and the PIC must hold the request;
  * 3. STI: the held interrupt is delivered at once (SDM Vol. 2B "STI": after
  *    the next instruction), exactly one.
  * The handler acknowledges each interrupt with a non-specific EOI to port
@@ -34,14 +37,15 @@
 #define TIMER_HZ 100
 
 static volatile uint64_t ticks;
-static volatile uint64_t tick_tsc[2]; /* TSC at the last two ticks */
+static volatile uint64_t first_tick_tsc, last_tick_tsc; /* TSC at the first and the latest tick */
 static volatile uint64_t frame_cs, frame_if;
 
 static void on_timer(struct guest_frame *f)
 {
+	last_tick_tsc = rdtsc();
+	if (!ticks)
+		first_tick_tsc = last_tick_tsc;
 	ticks++;
-	tick_tsc[0] = tick_tsc[1];
-	tick_tsc[1] = rdtsc();
 	frame_cs = f->cs;
 	frame_if = (f->rflags & X86_RFLAGS_IF) != 0;
 	outb(PIC1_COMMAND, PIC_EOI);
@@ -92,13 +96,20 @@ void guest_main(void)
 
 	/* 2. CLI, then wait five periods without interrupts. */
 	guest_irq_disable();
-	uint64_t period = tick_tsc[1] - tick_tsc[0];
+	uint64_t period = (last_tick_tsc - first_tick_tsc) / (ticks - 1); /* ticks >= 3 */
 	uint64_t before = ticks, start = rdtsc();
-	while (rdtsc() - start < 5 * period)
+	uint8_t irr = 0;
+	for (uint64_t waited = 0; waited < 5 * period || (!(irr & 1) && waited < 50 * period);
+	     waited = rdtsc() - start) {
 		pause();
+		if (waited >= 5 * period) {
+			outb(PIC1_COMMAND, PIC_READ_IRR);
+			irr = inb(PIC1_COMMAND);
+		}
+	}
 	uint64_t during = ticks - before;
 	outb(PIC1_COMMAND, PIC_READ_IRR);
-	uint8_t irr = inb(PIC1_COMMAND);
+	irr = inb(PIC1_COMMAND);
 	gprintf("interrupts disabled for five periods: %lu ticks delivered, irq 0 requested: %s\n",
 		during, irr & 1 ? "yes" : "no");
 
