@@ -18,6 +18,7 @@
 #include "timer.h"
 #include "trap.h"
 #include "x86.h"
+#include "xstate.h"
 
 #ifndef HYPATIA_VERSION
 #define HYPATIA_VERSION "unknown"
@@ -58,6 +59,7 @@ NORETURN void kmain(uint32_t magic, uint32_t mbi_phys)
 	}
 	boot_info = phys_to_virt(mbi_phys);
 	cpu_detect();
+	xstate_init();
 	print_banner(boot_info);
 	cmdline_init(multiboot_cmdline(boot_info));
 

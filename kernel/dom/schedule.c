@@ -16,6 +16,7 @@
 #include "vdev.h"
 #include "vcpu.h"
 #include "x86.h"
+#include "xstate.h"
 
 /* Every live domain, for the scheduler and for the GDB helpers (hv-domains). */
 struct domain *domain_table[DOMAIN_MAX];
@@ -83,7 +84,9 @@ void domains_run_all(void)
 			/* A PV guest runs in its own address space; an HVM guest's is in its VMCB. */
 			if (!d->hvm)
 				write_cr3(d->pml4);
+			xstate_switch_in(d->vcpu);
 			vcpu_run_slice(d->vcpu);
+			xstate_switch_out(d->vcpu);
 			if (!d->hvm)
 				write_cr3(paging_kernel_pml4());
 			any |= d->state == DOMAIN_RUNNABLE;

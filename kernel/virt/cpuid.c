@@ -1,15 +1,18 @@
 /*
  * cpuid.c — what CPUID tells a hardware-assisted guest.
  *
- * The host's answers, with three changes: SVM and VMX are hidden (the guest
+ * The host's answers, with four changes: SVM and VMX are hidden (the guest
  * cannot use them: nested virtualization is not offered), the "hypervisor
- * present" bit is set (CPUID.1:ECX[31], reserved for this use), and the
- * leaves from 0x40000000 identify the hypervisor, as KVM and Xen do
- * (signature "HypatiaHypat" in EBX:ECX:EDX).
+ * present" bit is set (CPUID.1:ECX[31], reserved for this use), OSXSAVE
+ * (CPUID.1:ECX[27]) reports the guest's CR4 rather than the hypervisor's,
+ * and the leaves from 0x40000000 identify the hypervisor, as KVM and Xen do
+ * (signature "HypatiaHypat" in EBX:ECX:EDX). Leaf 0xD needs no change: it
+ * is asked while the guest's own XCR0 is loaded (xstate.c).
  */
 #include "emulate.h"
 #include "vcpu.h"
 #include "x86.h"
+#include "xstate.h"
 
 #define HYPERVISOR_LEAF 0x40000000u
 
@@ -32,8 +35,11 @@ void cpuid_emulate(struct vcpu *v)
 		}
 	} else {
 		r = cpuid(leaf, subleaf);
-		if (leaf == 1)
+		if (leaf == 1) {
 			r.ecx = (r.ecx & ~(1u << 5)) | (1u << 31); /* no VMX; a hypervisor is present */
+			/* OSXSAVE (bit 27) mirrors CR4.OSXSAVE: the guest's, not the host's. */
+			r.ecx = (r.ecx & ~(1u << 27)) | (v->cr4 & CR4_OSXSAVE ? 1u << 27 : 0);
+		}
 		if (leaf == 0x80000001)
 			r.ecx &= ~(1u << 2); /* no SVM */
 		if (leaf == 0x8000000a)

@@ -20,6 +20,7 @@
 #include "trap.h"
 #include "vcpu.h"
 #include "x86.h"
+#include "xstate.h"
 
 /* The entry stubs (pv_entry.S, svm_entry.S, vmx_entry.S) reach struct
  * vcpu_regs through the offsets in vcpu_regs.inc: hold them to the C layout. */
@@ -67,7 +68,12 @@ struct vcpu *vcpu_create(struct domain *domain, const struct vcpu_ops *ops)
 	v->cr4 = CR4_PAE;
 	v->efer = EFER_LME | (1ul << 10) /* LMA */ | (cpu.nx ? EFER_NXE : 0);
 	v->msr.apic_base = 0xfee00000 | (1ul << 11) /* enabled */ | (1ul << 8) /* BSP */;
+	if (!xstate_vcpu_init(v)) {
+		kfree(v);
+		return NULL;
+	}
 	if (!ops->setup(v)) {
+		xstate_vcpu_free(v);
 		kfree(v);
 		return NULL;
 	}
@@ -91,6 +97,7 @@ void vcpu_inject_exception(struct vcpu *v, uint8_t vector, bool has_error, uint3
 void vcpu_destroy(struct vcpu *v)
 {
 	v->ops->teardown(v);
+	xstate_vcpu_free(v);
 	kfree(v);
 }
 

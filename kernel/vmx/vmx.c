@@ -28,6 +28,7 @@
 #include "vcpu.h"
 #include "vmx_internal.h"
 #include "x86.h"
+#include "xstate.h"
 
 /* Capability MSRs (SDM Vol. 3D Appendix A). */
 #define MSR_IA32_VMX_BASIC 0x480
@@ -50,11 +51,6 @@
 #define CR0_NW (1ul << 29)
 #define CR0_CD (1ul << 30)
 #define EFER_LMA (1ul << 10)
-#define CR4_OSXSAVE (1ul << 18)
-#define CPUID_1_ECX_XSAVE (1u << 26)
-#define XCR0_X87 (1ull << 0)
-#define XCR0_SSE (1ull << 1)
-#define XCR0_AVX (1ull << 2)
 #define MSR_SYSENTER_CS 0x174
 #define MSR_SYSENTER_ESP 0x175
 #define MSR_SYSENTER_EIP 0x176
@@ -69,7 +65,6 @@ static paddr_t vmxon_pa, io_bitmap_pa, msr_bitmap_pa, current_vmcs_pa;
 static uint32_t vmcs_revision, pin_controls, proc_controls, proc2_controls, exit_controls, entry_controls;
 static uint64_t cr0_fixed0, cr0_fixed1, cr4_fixed0, cr4_fixed1;
 static bool invept_all_contexts, unrestricted_guest, shadow_paging_controls;
-static uint64_t current_xcr0 = XCR0_X87; /* what XCR0 holds now (its value at reset) */
 
 /* The MSRs SVM's VMLOAD/VMSAVE switch and VMX does not (vmx_internal.h). */
 static const uint32_t switched_msrs[VMX_SWITCHED_MSRS] = {0xc0000081 /* STAR */, 0xc0000082 /* LSTAR */,
@@ -230,10 +225,6 @@ bool vmx_enable(void)
 	 * them, as the native guest finds them. */
 	write_cr0(((read_cr0() | cr0_fixed0) & cr0_fixed1) & ~(CR0_CD | CR0_NW));
 	write_cr4((read_cr4() | CR4_VMXE | cr4_fixed0) & cr4_fixed1);
-	/* XSETBV always exits (SDM Vol. 3C §26.1.2): the hypervisor executes
-	 * the guest's, which needs CR4.OSXSAVE here too (xsetbv_exit()). */
-	if (cpuid(1, 0).ecx & CPUID_1_ECX_XSAVE)
-		write_cr4(read_cr4() | CR4_OSXSAVE);
 
 	vmxon_pa = frame_alloc();
 	io_bitmap_pa = frame_alloc_contiguous(2);
@@ -307,7 +298,6 @@ static bool vmx_setup(struct vcpu *v)
 		kprintf("[hv] vmx: this CPU's VMX cannot intercept CR3 loads and INVLPG: no shadow paging\n");
 		return false;
 	}
-	s->xcr0 = XCR0_X87;
 	s->vmcs_pa = frame_alloc();
 	s->guest_msrs_pa = frame_alloc(); /* guest MSRs, then the host's at +2048 */
 	if (!s->vmcs_pa || !s->guest_msrs_pa)
@@ -409,30 +399,18 @@ static void requeue_interrupted_event(void)
 		vmwrite(VMCS_ENTRY_INSTRUCTION_LEN, vmread(VMCS_EXIT_INSTRUCTION_LEN));
 }
 
-static inline void xsetbv(uint32_t index, uint64_t value)
-{
-	__asm__ volatile("xsetbv" : : "c"(index), "a"((uint32_t)value), "d"((uint32_t)(value >> 32)) : "memory");
-}
-
-/* XSETBV exits whatever the controls say (SDM Vol. 3C §26.1.2): the
- * guest's CR4.OSXSAVE and CPL 0 were checked before the exit (§26.1.1).
- * XCR0 is the only register (ECX = 0); a value must keep x87 state on,
- * enable AVX only with SSE, and name only state components the CPU has
- * (CPUID.(EAX=0DH,ECX=0):EDX:EAX) — anything else is #GP, as on hardware
- * (SDM Vol. 2C, XSETBV). The value is the guest's own: loaded at every
- * entry, since another guest may have its own. */
-static void xsetbv_exit(struct vcpu *v, struct vmx_state *s)
+/* XSETBV exits whatever the controls say (SDM Vol. 3C §26.1.2), after the
+ * guest's CR4.OSXSAVE and CPL 0 were checked (§26.1.1): the hypervisor
+ * carries it out for the guest (xstate.c), or raises the #GP the hardware
+ * would for a value XCR0 cannot take. */
+static void xsetbv_exit(struct vcpu *v)
 {
 	uint64_t value = (uint32_t)v->regs.rax | v->regs.rdx << 32;
-	struct cpuid_regs xsave = cpuid(0xd, 0);
-	uint64_t supported = xsave.eax | (uint64_t)xsave.edx << 32;
 	v->exit = (struct vcpu_exit){.reason = VCPU_EXIT_NONE, .next_rip = v->regs.rip};
-	if ((uint32_t)v->regs.rcx != 0 || !(value & XCR0_X87) || (value & ~supported) ||
-	    ((value & XCR0_AVX) && !(value & XCR0_SSE))) {
+	if (!xstate_guest_xsetbv(v, (uint32_t)v->regs.rcx, value)) {
 		vmx_inject_exception(v, VEC_GP, true, 0);
 		return;
 	}
-	s->xcr0 = value;
 	v->regs.rip += vmread(VMCS_EXIT_INSTRUCTION_LEN);
 }
 
@@ -476,10 +454,6 @@ static void vmx_run(struct vcpu *v)
 	 * acknowledged) and waits until the STI below, which runs the
 	 * hypervisor's handler. VMX does not switch CR2: we do. */
 	cli();
-	if (s->xcr0 != current_xcr0) {
-		xsetbv(0, s->xcr0);
-		current_xcr0 = s->xcr0;
-	}
 	write_cr2(v->cr2);
 	int failed = vmx_enter(&v->regs, s->launched);
 	v->cr2 = read_cr2();
@@ -506,7 +480,7 @@ static void vmx_run(struct vcpu *v)
 	v->efer = vmread(VMCS_GUEST_EFER);
 	requeue_interrupted_event();
 	if ((uint32_t)vmread(VMCS_EXIT_REASON) == VMX_EXIT_XSETBV)
-		xsetbv_exit(v, s); /* none of the test guests' exits: handled here, not in vmcs.c */
+		xsetbv_exit(v); /* none of the test guests' exits: handled here, not in vmcs.c */
 	else
 		vmx_decode_exit(v, s);
 }

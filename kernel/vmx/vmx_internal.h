@@ -74,7 +74,6 @@ struct vmx_state {
 	uint64_t exit_rip;      /* RIP when the guest last exited */
 	uint64_t cr0_fixed, cr4_fixed; /* CR0/CR4 bits that must be 1 in VMX operation (FIXED0 MSRs) */
 	uint64_t cr0_mask, cr4_mask;   /* the CR0/CR4 bits the host owns (the fixed ones) */
-	uint64_t xcr0;                 /* the guest's XCR0 (XSETBV), loaded at every entry */
 };
 
 /* VMREAD and VMWRITE of the current VMCS (SDM Vol. 3C §31.3). A failure

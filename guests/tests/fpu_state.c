@@ -1,0 +1,165 @@
+/*
+ * fpu_state — the x87 and SSE registers are this domain's own.
+ *
+ * The registers of the floating-point unit and of SSE (x87 control word
+ * and data registers, MXCSR, XMM0-XMM15; Intel SDM Vol. 1 §8 and §10) are
+ * loaded with values drawn from the nonce and a per-domain `salt=`, then
+ * the guest spins for ten 10 ms periods of its PIT (measured against the
+ * TSC), long enough for the hypervisor to run other domains in between,
+ * and reads them back. Two
+ * domains running this guest with different salts in one boot each find
+ * their own values only if the hypervisor saves and restores the state
+ * when it switches between them (kernel/arch/xstate.c); without that the
+ * one that ran last has overwritten the other's. Natively nothing else
+ * runs, so the native run of the same salt prints the same lines.
+ *
+ * Needs CR4.OSFXSR (SSE instructions allowed) and CR4.OSXMMEXCPT, which the
+ * guest sets itself (SDM Vol. 3A §2.5); the runtime never uses these
+ * registers (it is built with -mgeneral-regs-only).
+ */
+#include "guest.h"
+#include "x86.h"
+
+#define CR4_OSFXSR (1ul << 9)
+#define CR4_OSXMMEXCPT (1ul << 10)
+#define PIT_CH2 0x42
+#define PIT_CMD 0x43
+#define PORT61 0x61
+#define PIC1_DATA 0x21
+#define PIC2_DATA 0xa1
+#define PIT_10MS 11932 /* 1193182 Hz / 100 */
+#define PERIODS 10
+#define X87_VALUES 3
+
+/* SplitMix64 (Steele, Lea, Flood 2014): one nonce-derived value per use. */
+static uint64_t mix_state;
+static uint64_t next_value(void)
+{
+	uint64_t z = (mix_state += 0x9e3779b97f4a7c15ull);
+	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
+	z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
+	return z ^ (z >> 31);
+}
+
+struct sse_state {
+	uint64_t xmm[16][2];
+	uint32_t mxcsr;
+	uint16_t fcw;
+	int64_t st[X87_VALUES];
+};
+
+static void load(const struct sse_state *s)
+{
+	__asm__ volatile("movdqu 0x00(%0), %%xmm0\n\tmovdqu 0x10(%0), %%xmm1\n\t"
+			 "movdqu 0x20(%0), %%xmm2\n\tmovdqu 0x30(%0), %%xmm3\n\t"
+			 "movdqu 0x40(%0), %%xmm4\n\tmovdqu 0x50(%0), %%xmm5\n\t"
+			 "movdqu 0x60(%0), %%xmm6\n\tmovdqu 0x70(%0), %%xmm7\n\t"
+			 "movdqu 0x80(%0), %%xmm8\n\tmovdqu 0x90(%0), %%xmm9\n\t"
+			 "movdqu 0xa0(%0), %%xmm10\n\tmovdqu 0xb0(%0), %%xmm11\n\t"
+			 "movdqu 0xc0(%0), %%xmm12\n\tmovdqu 0xd0(%0), %%xmm13\n\t"
+			 "movdqu 0xe0(%0), %%xmm14\n\tmovdqu 0xf0(%0), %%xmm15"
+			 : : "r"(s->xmm) : "memory");
+	__asm__ volatile("ldmxcsr %0" : : "m"(s->mxcsr));
+	/* FNINIT empties the x87 stack; then three integers pushed (ST0 = the last). */
+	__asm__ volatile("fninit\n\tfldcw %0" : : "m"(s->fcw));
+	for (int i = 0; i < X87_VALUES; i++)
+		__asm__ volatile("fildq %0" : : "m"(s->st[i]));
+}
+
+static void store(struct sse_state *s)
+{
+	__asm__ volatile("movdqu %%xmm0, 0x00(%0)\n\tmovdqu %%xmm1, 0x10(%0)\n\t"
+			 "movdqu %%xmm2, 0x20(%0)\n\tmovdqu %%xmm3, 0x30(%0)\n\t"
+			 "movdqu %%xmm4, 0x40(%0)\n\tmovdqu %%xmm5, 0x50(%0)\n\t"
+			 "movdqu %%xmm6, 0x60(%0)\n\tmovdqu %%xmm7, 0x70(%0)\n\t"
+			 "movdqu %%xmm8, 0x80(%0)\n\tmovdqu %%xmm9, 0x90(%0)\n\t"
+			 "movdqu %%xmm10, 0xa0(%0)\n\tmovdqu %%xmm11, 0xb0(%0)\n\t"
+			 "movdqu %%xmm12, 0xc0(%0)\n\tmovdqu %%xmm13, 0xd0(%0)\n\t"
+			 "movdqu %%xmm14, 0xe0(%0)\n\tmovdqu %%xmm15, 0xf0(%0)"
+			 : : "r"(s->xmm) : "memory");
+	__asm__ volatile("stmxcsr %0" : "=m"(s->mxcsr));
+	__asm__ volatile("fnstcw %0" : "=m"(s->fcw));
+	/* Popped in reverse: ST0 holds the value pushed last. */
+	for (int i = X87_VALUES - 1; i >= 0; i--)
+		__asm__ volatile("fistpq %0" : "=m"(s->st[i]));
+}
+
+/* TSC cycles in one 10 ms count of PIT counter 2 (mode 0, gate on port
+ * 0x61), the shortest of three: the wait needs a time, not a precise one. */
+static uint64_t tsc_per_period(void)
+{
+	uint64_t best = 0;
+	for (int i = 0; i < 3; i++) {
+		outb(PORT61, (inb(PORT61) & ~0x02) | 0x01);
+		outb(PIT_CMD, 0xb0);
+		outb(PIT_CH2, PIT_10MS & 0xff);
+		uint64_t start = rdtsc();
+		outb(PIT_CH2, PIT_10MS >> 8);
+		while (!(inb(PORT61) & 0x20))
+			;
+		uint64_t took = rdtsc() - start;
+		best = !best || took < best ? took : best;
+	}
+	return best;
+}
+
+static uint64_t fnv1a(const void *data, size_t size)
+{
+	const uint8_t *p = data;
+	uint64_t h = 0xcbf29ce484222325ull;
+	for (size_t i = 0; i < size; i++)
+		h = (h ^ p[i]) * 0x100000001b3ull;
+	return h;
+}
+
+void guest_main(void)
+{
+	uint64_t nonce = guest_nonce(), salt = guest_cmdline_u64("salt", 0);
+	gprintf("fpu_state: nonce=%lu salt=%lu\n", nonce, salt);
+	mix_state = nonce ^ (salt * 0x2545f4914f6cdd1dull);
+
+	struct sse_state want, got;
+	for (int i = 0; i < 16; i++)
+		want.xmm[i][0] = next_value(), want.xmm[i][1] = next_value();
+	/* MXCSR: every exception masked (bits 7-12), a drawn rounding mode
+	 * (bits 13-14) and flush-to-zero (bit 15). x87 control word: every
+	 * exception masked, a drawn precision (bits 8-9, 01 is reserved) and
+	 * rounding mode (bits 10-11). */
+	uint64_t r = next_value();
+	want.mxcsr = 0x1f80u | (uint32_t)(r & 0x7) << 13;
+	static const uint16_t precision[] = {0x000, 0x200, 0x300};
+	want.fcw = (uint16_t)(0x7f | precision[(r >> 3) % 3] | ((r >> 5) & 3) << 10);
+	/* Integers below 2^24: exact even at 24-bit precision, so FISTP gives them back. */
+	for (int i = 0; i < X87_VALUES; i++)
+		want.st[i] = (int64_t)(next_value() & 0xffffff);
+
+	write_cr4(read_cr4() | CR4_OSFXSR | CR4_OSXMMEXCPT);
+	uint64_t period = tsc_per_period();
+	load(&want);
+	uint64_t start = rdtsc();
+	/* Interrupts on, every PIC input masked: none comes to this guest, but
+	 * Bochs 2.7 only makes a VMX guest exit for the host's timer while the
+	 * guest's IF is 1 (the SDM says IF does not matter), and without those
+	 * exits nothing else would run during the wait. */
+	outb(PIC1_DATA, 0xff);
+	outb(PIC2_DATA, 0xff);
+	guest_irq_enable();
+	while (rdtsc() - start < PERIODS * period)
+		pause();
+	guest_irq_disable();
+	store(&got);
+
+	bool xmm_kept = true;
+	for (int i = 0; i < 16; i++)
+		xmm_kept &= got.xmm[i][0] == want.xmm[i][0] && got.xmm[i][1] == want.xmm[i][1];
+	bool st_kept = true;
+	for (int i = 0; i < X87_VALUES; i++)
+		st_kept &= got.st[i] == want.st[i];
+	gprintf("mxcsr 0x%04x, as loaded: %s\n", got.mxcsr, got.mxcsr == want.mxcsr ? "yes" : "no");
+	gprintf("x87 control word 0x%04x, as loaded: %s\n", got.fcw, got.fcw == want.fcw ? "yes" : "no");
+	gprintf("x87 st0-st%d as loaded: %s\n", X87_VALUES - 1, st_kept ? "yes" : "no");
+	gprintf("xmm0-xmm15 as loaded: %s, fnv1a %016lx\n", xmm_kept ? "yes" : "no", fnv1a(got.xmm, sizeof(got.xmm)));
+	if (!xmm_kept || !st_kept || got.mxcsr != want.mxcsr || got.fcw != want.fcw)
+		guest_fail("the x87/SSE registers changed while this guest was not looking");
+	guest_pass();
+}
