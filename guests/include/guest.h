@@ -197,5 +197,7 @@ bool parse_u64(const char *s, size_t len, uint64_t *out);
 
 /** 64-bit FNV-1a hash of @p n bytes (offset basis 0xcbf29ce484222325, prime 0x100000001b3). */
 uint64_t fnv1a64(const void *data, size_t n);
+/** splitmix64: the next value of the sequence whose state is @p *state (gradelib.splitmix64_sequence). */
+uint64_t splitmix64(uint64_t *state);
 
 #endif

@@ -181,8 +181,6 @@ bool paging_try_call(uint64_t va, uint64_t *rax, struct paging_fault *fault);
 
 /** @name Small helpers for tests
  * @{ */
-/** splitmix64: the next value of the sequence whose state is @p *state (gradelib.splitmix64_sequence). */
-uint64_t paging_splitmix64(uint64_t *state);
 /** Write into @p page (a frame) the code `mov $imm32, %eax; ret` at @p offset. */
 void paging_put_code(void *page, size_t offset, uint32_t imm32);
 /** @} */

@@ -389,14 +389,6 @@ void paging_init(void *pool, size_t pages)
 
 /* --- helpers --------------------------------------------------------------------- */
 
-uint64_t paging_splitmix64(uint64_t *state)
-{
-	uint64_t z = (*state += 0x9e3779b97f4a7c15ull);
-	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
-	z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
-	return z ^ (z >> 31);
-}
-
 void paging_put_code(void *page, size_t offset, uint32_t imm32)
 {
 	uint8_t *p = (uint8_t *)page + offset;

@@ -25,14 +25,10 @@
 #define MSR_NONEXISTENT 0xdeadbeef
 #define CANONICAL_MASK 0x00007ffffffffff0ull /* user-half canonical addresses */
 
-/* SplitMix64 (Steele, Lea, Flood 2014): a nonce-derived value per use. */
-static uint64_t mix_state;
+static uint64_t mix_state; /* next_value(): one nonce-derived value per use */
 static uint64_t next_value(void)
 {
-	uint64_t z = (mix_state += 0x9e3779b97f4a7c15ull);
-	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
-	z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
-	return z ^ (z >> 31);
+	return splitmix64(&mix_state);
 }
 
 /* The #GP handler continues at resume_rip (Linux's exception tables, in

@@ -31,14 +31,10 @@
 #define PERIODS 10
 #define X87_VALUES 3
 
-/* SplitMix64 (Steele, Lea, Flood 2014): one nonce-derived value per use. */
-static uint64_t mix_state;
+static uint64_t mix_state; /* next_value(): one nonce-derived value per use */
 static uint64_t next_value(void)
 {
-	uint64_t z = (mix_state += 0x9e3779b97f4a7c15ull);
-	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
-	z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
-	return z ^ (z >> 31);
+	return splitmix64(&mix_state);
 }
 
 struct sse_state {
@@ -103,15 +99,6 @@ static uint64_t tsc_per_period(void)
 	return best;
 }
 
-static uint64_t fnv1a(const void *data, size_t size)
-{
-	const uint8_t *p = data;
-	uint64_t h = 0xcbf29ce484222325ull;
-	for (size_t i = 0; i < size; i++)
-		h = (h ^ p[i]) * 0x100000001b3ull;
-	return h;
-}
-
 void guest_main(void)
 {
 	uint64_t nonce = guest_nonce(), salt = guest_cmdline_u64("salt", 0);
@@ -158,7 +145,7 @@ void guest_main(void)
 	gprintf("mxcsr 0x%04x, as loaded: %s\n", got.mxcsr, got.mxcsr == want.mxcsr ? "yes" : "no");
 	gprintf("x87 control word 0x%04x, as loaded: %s\n", got.fcw, got.fcw == want.fcw ? "yes" : "no");
 	gprintf("x87 st0-st%d as loaded: %s\n", X87_VALUES - 1, st_kept ? "yes" : "no");
-	gprintf("xmm0-xmm15 as loaded: %s, fnv1a %016lx\n", xmm_kept ? "yes" : "no", fnv1a(got.xmm, sizeof(got.xmm)));
+	gprintf("xmm0-xmm15 as loaded: %s, fnv1a %016lx\n", xmm_kept ? "yes" : "no", fnv1a64(got.xmm, sizeof(got.xmm)));
 	if (!xmm_kept || !st_kept || got.mxcsr != want.mxcsr || got.fcw != want.fcw)
 		guest_fail("the x87/SSE registers changed while this guest was not looking");
 	guest_pass();

@@ -36,7 +36,7 @@ static const char *yes(bool b)
 
 static uint64_t tag(void)
 {
-	return paging_splitmix64(&rng);
+	return splitmix64(&rng);
 }
 
 static volatile uint64_t *at(uint64_t va)

@@ -163,7 +163,7 @@ static void expect_no_fault(const char *what, enum access kind, uint64_t va)
 
 static uint64_t tag(void)
 {
-	return paging_splitmix64(&rng);
+	return splitmix64(&rng);
 }
 
 void guest_main(void)

@@ -145,7 +145,7 @@ static bool handle_fault(const struct paging_fault *f)
 static uint64_t tag_of(unsigned proc, unsigned page, unsigned round)
 {
 	uint64_t state = nonce ^ ((uint64_t)proc << 40) ^ ((uint64_t)page << 20) ^ round;
-	return paging_splitmix64(&state);
+	return splitmix64(&state);
 }
 
 static uint64_t heap_address(unsigned page, unsigned proc)

@@ -51,7 +51,7 @@ static struct counts counts;
 
 static uint64_t next(void)
 {
-	return paging_splitmix64(&rng);
+	return splitmix64(&rng);
 }
 
 static unsigned word_index(unsigned f, unsigned k)

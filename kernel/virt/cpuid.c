@@ -1,8 +1,9 @@
 /*
  * cpuid.c — what CPUID tells a hardware-assisted guest.
  *
- * The host's answers, with four changes: SVM and VMX are hidden (the guest
- * cannot use them: nested virtualization is not offered), the "hypervisor
+ * The host's answers, with five changes: SVM and VMX are hidden (the guest
+ * cannot use them: nested virtualization is not offered), so are
+ * MONITOR/MWAIT (as KVM does by default), the "hypervisor
  * present" bit is set (CPUID.1:ECX[31], reserved for this use), OSXSAVE
  * (CPUID.1:ECX[27]) reports the guest's CR4 rather than the hypervisor's,
  * and the leaves from 0x40000000 identify the hypervisor, as KVM and Xen do
@@ -39,6 +40,10 @@ void cpuid_emulate(struct vcpu *v)
 			r.ecx = (r.ecx & ~(1u << 5)) | (1u << 31); /* no VMX; a hypervisor is present */
 			/* OSXSAVE (bit 27) mirrors CR4.OSXSAVE: the guest's, not the host's. */
 			r.ecx = (r.ecx & ~(1u << 27)) | (v->cr4 & CR4_OSXSAVE ? 1u << 27 : 0);
+			/* No MONITOR/MWAIT (bit 3): under VMX MWAIT runs without an exit
+			 * here, and an idle guest would wait where the scheduler cannot
+			 * see it; without the bit Linux idles in HLT, which exits. */
+			r.ecx &= ~(1u << 3);
 		}
 		if (leaf == 0x80000001)
 			r.ecx &= ~(1u << 2); /* no SVM */
