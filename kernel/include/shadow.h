@@ -58,6 +58,7 @@ struct shadow_stats {
 	uint64_t cache_misses;  /**< CR3 loads that had to start an empty shadow */
 	uint64_t emulated_pte_writes; /**< guest writes to write-protected page-table pages, emulated */
 	uint64_t unprotected;   /**< page-table pages given up (a write the emulator does not handle) */
+	uint64_t write_runs;    /**< page tables given up after a run of writes (a process torn down or copied) */
 	uint64_t pages_now;     /**< shadow page-table pages held now, every cached space */
 	uint64_t pages_max;     /**< the most pages_now ever was */
 	uint64_t space_pages_max; /**< the most pages one shadow address space ever held */
@@ -118,6 +119,8 @@ struct shadow_cache {
 	struct shadow_pt_page *pt_pages; /**< the tracked page-table pages */
 	unsigned pt_count;   /**< entries of @c pt_pages in use */
 	bool left_alone;     /**< some page is #SHADOW_PT_LEFT_ALONE: the current shadow is a virtual TLB for it */
+	uint64_t last_written_gfn; /**< the page table the last emulated write went to */
+	unsigned write_run;  /**< emulated writes in a row to it (shadow_pt.c, "write runs") */
 };
 
 /** @name LAB 2 — kernel/virt/shadow_walk.c and kernel/virt/shadow_fault.c

@@ -307,9 +307,10 @@ void shadow_print_stats(struct domain *d)
 	const struct shadow_stats *st = &d->shadow;
 	kprintf("[hv] d%u shadow: hidden_faults=%lu true_faults=%lu cr3_loads=%lu invlpg=%lu refused=%lu "
 		"cache_hits=%lu cache_misses=%lu emulated_pte_writes=%lu unprotected=%lu space_pages_max=%lu "
-		"pages_max=%lu\n",
+		"pages_max=%lu write_runs=%lu\n",
 		d->id, st->hidden_faults, st->true_faults, st->cr3_loads, st->invlpgs, st->refused, st->cache_hits,
-		st->cache_misses, st->emulated_pte_writes, st->unprotected, st->space_pages_max, st->pages_max);
+		st->cache_misses, st->emulated_pte_writes, st->unprotected, st->space_pages_max, st->pages_max,
+		st->write_runs);
 	if (st->user_entries)
 		kprintf("[hv] d%u shadow: user_entries=%lu kernel_entries=%lu (root switches)\n", d->id,
 			st->user_entries, st->kernel_entries);

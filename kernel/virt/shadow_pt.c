@@ -298,12 +298,12 @@ bool shadow_write_guest(struct domain *d, uint64_t gpa, const void *src, size_t 
 	return true;
 }
 
-void shadow_unprotect(struct domain *d, uint64_t gfn)
+/* Stop tracking page table @p: drop what derives from it and its
+ * read-only mappings; it is ordinary memory until a walk meets it again. */
+static void untrack(struct domain *d, struct shadow_pt_page *p)
 {
 	struct shadow_cache *c = &d->shadow_cache;
-	struct shadow_pt_page *p = pt_page(d, gfn);
-	if (!p)
-		return;
+	uint64_t gfn = p->gfn;
 	/* Everything derived from the table: the regions its uses cover. */
 	if (p->anywhere)
 		drop_in_spaces(d, 0xff, 0, 4);
@@ -324,7 +324,47 @@ void shadow_unprotect(struct domain *d, uint64_t gfn)
 		c->pt_pages[index] = c->pt_pages[c->pt_count];
 		c->pt_index[c->pt_pages[index].gfn] = (uint16_t)(index + 1);
 	}
+}
+
+void shadow_unprotect(struct domain *d, uint64_t gfn)
+{
+	struct shadow_pt_page *p = pt_page(d, gfn);
+	if (!p)
+		return;
+	untrack(d, p);
 	d->shadow.unprotected++;
+}
+
+/* A guest that forks or tears down a process rewrites a whole last-level
+ * table, one entry after the other: each write a trap and an emulation,
+ * where the next CR3 load of that process would have rebuilt the little the
+ * shadows hold of it anyway. Xen's answer ("early unshadow", in its
+ * shadow code's emulated-write path) is this: after a run of emulated
+ * writes to one table with no other table written in between, stop
+ * tracking it; the rest of the run costs nothing, and a walk that meets the
+ * table again tracks it again. Only tables met at the last level (PTs):
+ * giving up a PML4 or a directory would drop far more than it saves. */
+#define WRITE_RUN_LIMIT 4
+
+static void note_emulated_write(struct vcpu *v, uint64_t gva)
+{
+	struct domain *d = v->domain;
+	struct shadow_cache *c = &d->shadow_cache;
+	struct guest_walk_result walk;
+	if (!guest_walk(v, gva, ACCESS_WRITE, false, &walk))
+		return;
+	uint64_t gfn = walk.gpa / PAGE_SIZE;
+	c->write_run = gfn == c->last_written_gfn ? c->write_run + 1 : 1;
+	c->last_written_gfn = gfn;
+	struct shadow_pt_page *p = pt_page(d, gfn);
+	if (c->write_run < WRITE_RUN_LIMIT || !p || p->anywhere)
+		return;
+	for (unsigned u = 0; u < p->use_count; u++)
+		if (p->uses[u].level != 0)
+			return;
+	untrack(d, p);
+	c->write_run = 0;
+	d->shadow.write_runs++;
 }
 
 void shadow_handle_page_fault(struct vcpu *v, uint64_t gva, uint32_t hw_error)
@@ -339,7 +379,11 @@ void shadow_handle_page_fault(struct vcpu *v, uint64_t gva, uint32_t hw_error)
 		return;
 	}
 	/* A write to a guest page table through a shadow entry we protected. */
-	if (shadow_emulate_pt_write(v) || d->state != DOMAIN_RUNNABLE)
+	if (shadow_emulate_pt_write(v)) {
+		note_emulated_write(v, gva);
+		return;
+	}
+	if (d->state != DOMAIN_RUNNABLE)
 		return;
 	/* Not emulated: unprotect the page (and, if the retry would track it
 	 * again, leave it alone until the next CR3 load); the guest retries its
