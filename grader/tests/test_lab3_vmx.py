@@ -135,8 +135,9 @@ def test_vmx_equivalence(vmx, guest):
 @pytest.mark.points(2)
 @pytest.mark.student
 def test_vmx_fpu_and_sse_registers_are_each_domains_own(vmx):
-    """Two VMX domains load the x87 and SSE registers with values of their own and find them again
-    after the other ran (Bochs has XSAVE: the state moves with XSAVE/XRSTOR, kernel/arch/xstate.c)."""
+    """Two VMX domains load the x87, SSE and AVX registers with values of their own and find them
+    again after the other ran: Bochs' Haswell has XSAVE and AVX, so the guests enable AVX with an
+    XSETBV (an exit, carried out by kernel/arch/xstate.c) and the state moves with XSAVE/XRSTOR."""
     for name, salt in (("fpu-nested", 1), ("fpu-shadow", 2)):
         r = vmx.domain(name)
         expect_equivalent_vmx(r, name, vmx.native("fpu_state", f"salt={salt}").lines, name.split("-")[1])
