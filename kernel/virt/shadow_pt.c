@@ -40,7 +40,9 @@
  * say) *unprotects* the page instead: what derives from it is dropped in
  * every shadow and it becomes ordinary memory, until a walk meets it again.
  * This is how a page that stopped being a page table (the guest freed and
- * reused it) stops costing a trap per write. If the page is on the walk to
+ * reused it) stops costing a trap per write. A run of emulated writes to one
+ * last-level table (a fork or an exit rewriting it) ends the same way
+ * ("write runs", note_emulated_write()). If the page is on the walk to
  * the written address itself (the current PML4, say), the very retry would
  * track it again — a loop — so it is also *left alone* (not tracked) until
  * the next CR3 load. Meanwhile the current shadow is, for that page, part
