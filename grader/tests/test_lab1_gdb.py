@@ -40,7 +40,8 @@ def session(build, module_nonce):
         # Paging is off when GDB attaches: the first breakpoint must be a hardware one.
         "stop": ["hbreak emulate_privileged", f"ignore 1 {HITS - 1}", "continue"],
         "domains": ["hv-domains", "print domain_count", "print v->exits[VCPU_EXIT_PRIVILEGED]"],
-        "vcpu": ["hv-vcpu", "print/x v->regs", "print/x v->cr0", "print/x v->efer", "print/d v->exit.vector"],
+        "vcpu": ["hv-vcpu", "print/x v->regs", "print/x v->cr0", "print/x v->efer", "print/d v->exit.vector",
+                 "print/x v->xcr0"],
         "vcpu1": ["hv-vcpu 1"],
         "guest-walk": [f"hv-pagewalk {GUEST_LOAD:#x} --domain 1", f"hv-gpa2hpa 1 {GUEST_LOAD + 0x123:#x}",
                        f"print/x domain_table[0]->p2m[{GUEST_LOAD >> 12}]"],
@@ -130,6 +131,9 @@ def test_hv_vcpu(session):
     efer = expect(text, r"^\s+efer (0x[0-9a-f]+) \[([^\]]*)\]", "a decoded efer line", session)
     assert int(efer.group(1), 16) == int(value(text, 2, session), 16)
     assert {"LME", "LMA"} <= set(efer.group(2).split()), "a 64-bit guest has EFER.LME and LMA"
+    xcr0 = expect(text, r"^\s+xcr0 (0x[0-9a-f]+) \[([^\]]*)\]", "a decoded xcr0 line", session)
+    assert int(xcr0.group(1), 16) == int(value(text, 4, session), 16)
+    assert "X87" in xcr0.group(2).split(), "XCR0 always has x87 state (bit 0)"
     # Port I/O at CPL 3 with IOPL 0 raises #GP (SDM Vol. 1 §19.5): the exit that brought us here.
     last = expect(text, r"last exit: (\w+), vector (\d+) \((#\w+)\)", "the last exit with its vector", session)
     assert last.groups() == ("privileged", value(text, 3, session), "#GP"), last.group(0)

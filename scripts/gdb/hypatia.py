@@ -37,6 +37,8 @@ CR4_BITS = [(22, "PKE"), (21, "SMAP"), (20, "SMEP"), (18, "OSXSAVE"), (17, "PCID
             (14, "SMXE"), (13, "VMXE"), (12, "LA57"), (11, "UMIP"), (10, "OSXMMEXCPT"), (9, "OSFXSR"),
             (8, "PCE"), (7, "PGE"), (6, "MCE"), (5, "PAE"), (4, "PSE"), (3, "DE"), (2, "TSD"), (1, "PVI"),
             (0, "VME")]
+# XCR0, the state components XSAVE manages and AVX needs: SDM Vol. 1 §13.3.
+XCR0_BITS = [(9, "PKRU"), (7, "HI16_ZMM"), (6, "ZMM_HI256"), (5, "OPMASK"), (2, "AVX"), (1, "SSE"), (0, "X87")]
 # EFER (MSR 0xc0000080): SDM Vol. 4 §2.1, APM Vol. 2 §3.1.7.
 EFER_BITS = [(15, "TCE"), (14, "FFXSR"), (13, "LMSLE"), (12, "SVME"), (11, "NXE"), (10, "LMA"), (8, "LME"),
              (0, "SCE")]
@@ -320,6 +322,11 @@ CPU holds the live ones (GDB's `info registers`).
   efer     MSR 0xc0000080: LME/LMA long mode, NXE no-execute, SCE SYSCALL,
            SVME (AMD) SVM enable (APM Vol. 2 §3.1.7).
   gdtr/idtr what LGDT/LIDT loaded: base and limit (SDM Vol. 3A §2.4).
+  xcr0     which register sets XSAVE manages and the guest may use (x87, SSE,
+           AVX; SDM Vol. 1 §13.3), and from its save area (kernel/arch/xstate.c,
+           legacy region, SDM Vol. 1 Table 10-2) the x87 control word and MXCSR
+           as saved when its last slice ended: they are live in the CPU while
+           it runs.
   last exit why the guest stopped last: reason, the vector and error code of
            the trap (SDM Vol. 3A §6.13), and CR2 for a #PF."""
     name = "hv-vcpu"
@@ -344,6 +351,13 @@ CPU holds the live ones (GDB's `info registers`).
         for table in ("gdtr", "idtr"):
             print(f"  {table} base {int(vcpu[table]['base']):#x} limit {int(vcpu[table]['limit']):#x}", end="")
         print(f"  ldtr {int(vcpu['ldtr']):#x}  tr {int(vcpu['tr']):#x}")
+        area = int(vcpu["xsave_area"])
+        saved = ""
+        if area:
+            fcw = int(gdb.parse_and_eval(f"*(unsigned short *){area}"))
+            mxcsr = int(gdb.parse_and_eval(f"*(unsigned int *){area + 24}"))
+            saved = f"  saved: x87 control word {fcw:#06x}, mxcsr {mxcsr:#010x}"
+        print(f"  xcr0 {flags(int(vcpu['xcr0']), XCR0_BITS)}{saved}")
         msrs = vcpu["msr"]
         names = [f.name for f in msrs.type.fields()]
         for i in range(0, len(names), 3):
