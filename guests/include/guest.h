@@ -156,6 +156,13 @@ void guest_wait_for_interrupt(void);
 void *guest_shared_info(void);
 /** @} */
 
+/**
+ * Start counter 2 of the 8254 in mode 0 with @p count (at 1.193182 MHz) and
+ * return the TSC cycles until its output rises, or 0 if that takes more than
+ * @p limit cycles (guests/lib/pit.c). A busy host can only make it longer.
+ */
+uint64_t guest_pit_countdown(uint16_t count, uint64_t limit);
+
 /** @name Command line: space-separated key=value words
  * @{ */
 /** The whole command line ("" when none was given). */

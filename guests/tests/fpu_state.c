@@ -27,9 +27,6 @@
 #define CR4_OSFXSR (1ul << 9)
 #define CR4_OSXMMEXCPT (1ul << 10)
 #define CR4_OSXSAVE (1ul << 18)
-#define PIT_CH2 0x42
-#define PIT_CMD 0x43
-#define PORT61 0x61
 #define PIC1_DATA 0x21
 #define PIC2_DATA 0xa1
 #define PIT_10MS 11932 /* 1193182 Hz / 100 */
@@ -130,21 +127,14 @@ static bool enable_avx(void)
 	return !took_gp;
 }
 
-/* TSC cycles in one 10 ms count of PIT counter 2 (mode 0, gate on port
- * 0x61), the shortest of three: the wait needs a time, not a precise one. */
+/* TSC cycles in one 10 ms count of PIT counter 2, the shortest of three:
+ * the wait needs a time, not a precise one. */
 static uint64_t tsc_per_period(void)
 {
 	uint64_t best = 0;
 	for (int i = 0; i < 3; i++) {
-		outb(PORT61, (inb(PORT61) & ~0x02) | 0x01);
-		outb(PIT_CMD, 0xb0);
-		outb(PIT_CH2, PIT_10MS & 0xff);
-		uint64_t start = rdtsc();
-		outb(PIT_CH2, PIT_10MS >> 8);
-		while (!(inb(PORT61) & 0x20))
-			;
-		uint64_t took = rdtsc() - start;
-		best = !best || took < best ? took : best;
+		uint64_t took = guest_pit_countdown(PIT_10MS, 4000000000ull);
+		best = took && (!best || took < best) ? took : best;
 	}
 	return best;
 }

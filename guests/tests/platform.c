@@ -45,24 +45,6 @@ static bool bcd_ok(uint8_t v, unsigned max)
 	return (v & 15) < 10 && (unsigned)((v >> 4) * 10 + (v & 15)) <= max;
 }
 
-/* Counter 2, mode 0, @count: start it and return the TSC cycles until OUT2
- * rises (0 if it never does within @limit cycles). */
-static uint64_t count_down(uint16_t count, uint64_t limit)
-{
-	outb(PORT61, (inb(PORT61) & ~0x02) | 0x01); /* gate on, speaker off */
-	outb(PIT_CMD, 0xb0);                        /* counter 2, LSB then MSB, mode 0, binary */
-	outb(PIT_CH2, count & 0xff);
-	/* The TSC is read before the write that starts the count, not after:
-	 * a host that stalls between the two (another process, the exit that
-	 * OUT is under Hypatia) can then only make the measurement longer. */
-	uint64_t start = rdtsc();
-	outb(PIT_CH2, count >> 8);
-	while (!(inb(PORT61) & 0x20))
-		if (rdtsc() - start > limit)
-			return 0;
-	return rdtsc() - start;
-}
-
 static uint16_t latch_read(uint8_t counter)
 {
 	outb(PIT_CMD, (uint8_t)(counter << 6)); /* counter latch command */
@@ -117,7 +99,7 @@ static void pit(uint64_t nonce)
 	uint64_t once = 0, twice = 0;
 	bool consistent = false;
 	for (int round = 0; round < 10 && !consistent; round++) {
-		uint64_t t1 = count_down(count, limit), t2 = count_down((uint16_t)(2 * count), limit);
+		uint64_t t1 = guest_pit_countdown(count, limit), t2 = guest_pit_countdown((uint16_t)(2 * count), limit);
 		once = t1 && (!once || t1 < once) ? t1 : once;
 		twice = t2 && (!twice || t2 < twice) ? t2 : twice;
 		consistent = once && twice && 10 * twice > 18 * once && 10 * twice < 22 * once;

@@ -26,8 +26,6 @@
 #include "x86.h"
 #include "xstate.h"
 
-#define CR4_OSFXSR (1ul << 9)      /* FXSAVE/FXRSTOR and SSE instructions allowed */
-#define CR4_OSXMMEXCPT (1ul << 10) /* SIMD exceptions as #XM, not #UD */
 #define CPUID_1_ECX_XSAVE (1u << 26)
 #define XCR0_AVX512 (7ull << 5) /* opmask, ZMM_Hi256, Hi16_ZMM: all or none (SDM Vol. 2C XSETBV) */
 

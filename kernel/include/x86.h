@@ -18,7 +18,10 @@
 #define CR0_PG (1ul << 31) /**< paging enable */
 #define CR4_PAE (1ul << 5) /**< physical address extension (needed for long mode) */
 #define CR4_PGE (1ul << 7) /**< global pages survive CR3 reloads */
+#define CR4_OSFXSR (1ul << 9) /**< FXSAVE/FXRSTOR and SSE instructions allowed */
+#define CR4_OSXMMEXCPT (1ul << 10) /**< SIMD exceptions as \#XM, not \#UD */
 #define CR4_UMIP (1ul << 11) /**< SGDT/SIDT/SLDT/SMSW/STR fault at CPL > 0 */
+#define CR4_OSXSAVE (1ul << 18) /**< XSAVE, XRSTOR, XGETBV, XSETBV allowed; XCR0 in use */
 /** @} */
 
 /** @name Model-specific registers used by the hypervisor

@@ -16,8 +16,6 @@
 
 struct vcpu;
 
-/** CR4.OSXSAVE: the OS uses XSAVE and XCR0 (SDM Vol. 3A §2.5). */
-#define CR4_OSXSAVE (1ul << 18)
 /** XCR0 bit 0: x87 state (must always be set). */
 #define XCR0_X87 (1ull << 0)
 /** XCR0 bit 1: SSE state (XMM registers, MXCSR). */

@@ -13,7 +13,6 @@
 #include "emulate.h"
 #include "vcpu.h"
 #include "x86.h"
-#include "xstate.h"
 
 #define HYPERVISOR_LEAF 0x40000000u
 

@@ -162,21 +162,36 @@ static bool mapped_where(const struct domain *d, uint64_t gfn, uint64_t *va)
 }
 
 /* Start tracking @gfn: from now on no shadow may map it writable. */
-static struct shadow_pt_page *track(struct domain *d, uint64_t gfn)
+/* In every root of every cached shadow, the entry mapping guest frame @gfn
+ * (where the reverse map says shadows map it): made read-only and marked
+ * SHADOW_PTE_PROTECTED when @protect, else removed if it carries the mark. */
+static void mark_mappings(struct domain *d, uint64_t gfn, bool protect)
 {
 	struct shadow_cache *c = &d->shadow_cache;
 	uint64_t va;
+	if (!mapped_where(d, gfn, &va))
+		return;
+	paddr_t hpa = domain_gpa_to_hpa(d, gfn * PAGE_SIZE);
+	for (unsigned i = 0; i < SHADOW_CACHE_SIZE; i++)
+		for (unsigned r = 0; r < 2; r++) {
+			if (!c->spaces[i].in_use || !c->spaces[i].root[r])
+				continue;
+			if (protect)
+				paging_write_protect_frame(c->spaces[i].root[r], va, hpa, SHADOW_PTE_PROTECTED);
+			else
+				paging_unmap_marked_frame(c->spaces[i].root[r], va, hpa, SHADOW_PTE_PROTECTED);
+		}
+}
+
+static struct shadow_pt_page *track(struct domain *d, uint64_t gfn)
+{
+	struct shadow_cache *c = &d->shadow_cache;
 	if (c->pt_count == SHADOW_PT_PAGES_MAX)
 		return NULL;
 	struct shadow_pt_page *p = &c->pt_pages[c->pt_count++];
 	*p = (struct shadow_pt_page){.gfn = gfn};
 	c->pt_index[gfn] = (uint16_t)c->pt_count;
-	if (mapped_where(d, gfn, &va))
-		for (unsigned i = 0; i < SHADOW_CACHE_SIZE; i++)
-			for (unsigned r = 0; r < 2; r++)
-				if (c->spaces[i].in_use && c->spaces[i].root[r])
-					paging_write_protect_frame(c->spaces[i].root[r], va,
-								   domain_gpa_to_hpa(d, gfn * PAGE_SIZE), SHADOW_PTE_PROTECTED);
+	mark_mappings(d, gfn, true);
 	return p;
 }
 
@@ -312,13 +327,7 @@ static void untrack(struct domain *d, struct shadow_pt_page *p)
 	for (unsigned u = 0; !p->anywhere && u < p->use_count; u++)
 		drop_in_spaces(d, p->uses[u].spaces, p->uses[u].base, p->uses[u].level + 1);
 	/* Its read-only mappings go too; the next access maps it as usual. */
-	uint64_t va;
-	if (mapped_where(d, gfn, &va))
-		for (unsigned i = 0; i < SHADOW_CACHE_SIZE; i++)
-			for (unsigned r = 0; r < 2; r++)
-				if (c->spaces[i].in_use && c->spaces[i].root[r])
-					paging_unmap_marked_frame(c->spaces[i].root[r], va,
-								  domain_gpa_to_hpa(d, gfn * PAGE_SIZE), SHADOW_PTE_PROTECTED);
+	mark_mappings(d, gfn, false);
 	/* Out of the table: the last entry takes its place. */
 	unsigned index = (unsigned)(p - c->pt_pages);
 	c->pt_index[gfn] = 0;
