@@ -354,9 +354,13 @@ struct domain *domain_create_with_initrd(const void *image, size_t size, const c
 		shadow_init(d, cfg.shadow_cache);
 	if (d->vcpu->ops == &svm_vcpu_ops) /* vmx loads CR3 from the vcpu at every entry */
 		svm_load_guest_cr3(d->vcpu);
-	if (multiboot)
-		(d->ept ? vmx_enter_as_multiboot : svm_enter_as_multiboot)(d->vcpu, info.entry,
-									  multiboot_build_info(d, cfg.guest_cmdline));
+	if (multiboot) {
+		/* Multiboot spec §3.2: EAX the magic, EBX the information block. */
+		(d->ept ? vmx_enter_protected_mode : svm_enter_protected_mode)(d->vcpu);
+		d->vcpu->regs = (struct vcpu_regs){.rip = info.entry, .rax = 0x2badb002,
+						   .rbx = multiboot_build_info(d, cfg.guest_cmdline),
+						   .rflags = d->vcpu->regs.rflags};
+	}
 	if (bzimage)
 		linux_enter(d->vcpu, &linux_info);
 	if (d->dirty_logging) { /* the log starts with the guest: what loading it wrote does not count */

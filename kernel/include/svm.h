@@ -92,11 +92,11 @@ struct vcpu;
 /** Copy vcpu->cr3 (the guest's page-table root, guest-physical) into the VMCB. */
 void svm_load_guest_cr3(struct vcpu *vcpu);
 /**
- * Start the vCPU the way a multiboot loader starts a kernel (Multiboot spec
- * §3.2): 32-bit protected mode, paging off, EAX = 0x2BADB002, EBX = the
- * guest-physical address of the multiboot information, at @p entry.
+ * Put the vCPU in the state a multiboot loader leaves (Multiboot spec §3.2):
+ * flat 32-bit protected mode, paging off. The registers (entry, EAX, EBX)
+ * are the caller's: domain.c.
  */
-void svm_enter_as_multiboot(struct vcpu *vcpu, uint64_t entry, uint64_t info_gpa);
+void svm_enter_protected_mode(struct vcpu *vcpu);
 /**
  * Start the vCPU in 64-bit mode at @p entry with CS = @p code_selector and
  * the data segments = @p data_selector (flat, as the guest's GDT at

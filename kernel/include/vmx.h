@@ -172,12 +172,11 @@ void ept_destroy(paddr_t root);
  */
 bool vmx_unrestricted_guest(void);
 /**
- * Start the vCPU the way a multiboot loader starts a kernel (Multiboot spec
- * §3.2): 32-bit protected mode, paging off, EAX = 0x2BADB002, EBX =
- * @p info_gpa, at @p entry. Needs vmx_unrestricted_guest(). The twin of
- * svm_enter_as_multiboot().
+ * Put the vCPU in the state a multiboot loader leaves (Multiboot spec §3.2):
+ * flat 32-bit protected mode, paging off. Needs vmx_unrestricted_guest().
+ * The twin of svm_enter_protected_mode(); the registers are the caller's.
  */
-void vmx_enter_as_multiboot(struct vcpu *vcpu, uint64_t entry, uint64_t info_gpa);
+void vmx_enter_protected_mode(struct vcpu *vcpu);
 /**
  * Start the vCPU in 64-bit mode at @p entry with CS = @p code_selector and
  * the data segments = @p data_selector (flat, as the guest's GDT at

@@ -245,7 +245,7 @@ static void svm_deliver_pending(struct vcpu *v)
 	v->halted = false;
 }
 
-void svm_enter_as_multiboot(struct vcpu *v, uint64_t entry, uint64_t info_gpa)
+void svm_enter_protected_mode(struct vcpu *v)
 {
 	struct svm_state *s = v->backend;
 	/* Flat 4 GiB segments, 32-bit code (D=1, L=0), paging off (spec §3.2). */
@@ -261,11 +261,6 @@ void svm_enter_as_multiboot(struct vcpu *v, uint64_t entry, uint64_t info_gpa)
 	*vmcb_u64(s, VMCB_CR3) = 0;
 	*vmcb_u64(s, VMCB_CR4) = 0;
 	*vmcb_u64(s, VMCB_EFER) = EFER_SVME;
-	v->regs.rip = entry;
-	v->regs.rax = 0x2badb002;
-	v->regs.rbx = info_gpa;
-	v->regs.rsp = 0;
-	v->regs.rdi = 0;
 }
 
 void svm_enter_long_mode(struct vcpu *v, uint64_t entry, uint16_t code_selector, uint16_t data_selector,

@@ -539,7 +539,7 @@ bool vmx_unrestricted_guest(void)
 	return unrestricted_guest;
 }
 
-void vmx_enter_as_multiboot(struct vcpu *v, uint64_t entry, uint64_t info_gpa)
+void vmx_enter_protected_mode(struct vcpu *v)
 {
 	struct vmx_state *s = v->backend;
 	if (!vmcs_load(s->vmcs_pa))
@@ -559,11 +559,6 @@ void vmx_enter_as_multiboot(struct vcpu *v, uint64_t entry, uint64_t info_gpa)
 	v->cr3 = 0;
 	v->cr4 = 0;
 	v->efer = 0; /* entry control "IA-32e mode guest" follows LMA: vmx_run() */
-	v->regs.rip = entry;
-	v->regs.rax = 0x2badb002;
-	v->regs.rbx = info_gpa;
-	v->regs.rsp = 0;
-	v->regs.rdi = 0;
 }
 
 void vmx_enter_long_mode(struct vcpu *v, uint64_t entry, uint16_t code_selector, uint16_t data_selector,
