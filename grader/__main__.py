@@ -1,6 +1,9 @@
 """Grade one or more labs: `python3 -m grader --lab 0 [--build build/stub]`.
 
-Prints one line per test and `Score: T/P`, and exits non-zero when T < P.
+Prints one line per graded test, the kit checks under their own heading, and
+`Score: T/P`. Exit status: 0 full marks, 1 points missing (the student's code),
+3 a kit error (a kit check failed: the kit or the machine is broken, so the
+score cannot be trusted), 2 the tests could not run at all.
 With --expect, it checks instead that the build scores as it should:
 `--expect solution`: every test passes (the reference solutions);
 `--expect stub`: every test marked `student` fails and every other passes
@@ -40,7 +43,7 @@ def have_xdist():
 def check_expectation(report, expect):
     """Return the list of tests that did not behave as @expect says they must."""
     wrong = []
-    for r in report.ordered():
+    for r in report.counted():
         must_pass = expect == "solution" or not r.student
         if r.passed != must_pass:
             wrong.append(f"{r.label} {r.name}: {'passed' if r.passed else r.outcome}, "
@@ -81,15 +84,11 @@ def main():
         pytest_args += ["-n", str(args.jobs), "--dist", "loadfile"]
     if args.junit:
         pytest_args += ["--junitxml", args.junit]
-    markers = []
     if args.k:
         pytest_args += ["-k", args.k]
-    if args.no_slow:
-        markers.append("not slow")
-    if not args.long:
-        markers.append("not long")
-    if markers:
-        pytest_args += ["-m", " and ".join(markers)]
+    # Read by conftest.py, in every pytest-xdist worker too.
+    os.environ["HYPATIA_NO_SLOW"] = "1" if args.no_slow else "0"
+    os.environ["HYPATIA_LONG"] = "1" if args.long else "0"
 
     report = GradeReport()
     code = pytest.main(pytest_args, plugins=[report])
@@ -104,11 +103,13 @@ def main():
         wrong = check_expectation(report, args.expect)
         for line in wrong:
             print(f"UNEXPECTED: {line}")
-        if not report.ordered():
+        if not report.counted():
             print("UNEXPECTED: no test ran")
             return 1
         print(f"expectation '{args.expect}' for lab(s) {','.join(labs)}: {'NOT MET' if wrong else 'met'}")
         return 1 if wrong else 0
+    if report.kit_errors():
+        return 3
     got, possible = report.totals()
     return 0 if got == possible else 1
 

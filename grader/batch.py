@@ -13,17 +13,21 @@ directory (a git checkout). For each one the batch:
      already built once with the stubs, and overlays *only* the lab's student
      files, whose list it reads from the kit's labs/labN/files — anything else
      in the submission (a Makefile, the grader, the tests) is ignored;
-  3. runs `make -s`, then the kit's own grader (`--no-slow -j 1`), under one
-     wall-clock time limit with an output cap.
+  3. runs `make -s`, then the kit's own grader (`-j 1`: the same tests as
+     `make grade`, Bochs included; `--no-slow` leaves those out and every total
+     says so), under one wall-clock time limit with an output cap.
 
-Before any submission, the clean kit is built and graded once (the baseline):
-the stubs must score as stubs do, or the batch stops — a broken environment
-must not be blamed on students.
+Before any submission, the clean kit is built and graded once (the baseline).
+A graded test that passes on the stubs would give points for nothing: the
+batch stops. A kit check that fails on the clean kit is the kit's (or this
+machine's) fault: it is reported once, in kit.txt and on the console, and
+in no student's report as theirs.
 
-Results in --out: grades.csv (student, total, max, status, points per test),
-reports/<student>.txt (what failed, the last lines, how to reproduce) and
-results/<student>.json (Gradescope's format). `--merge DIR...` joins the
-outputs of shards. See docs/instructor.md.
+Results in --out: grades.csv (student, total, max, status, points per graded
+test, the kit checks passed), reports/<student>.txt (what failed, the last
+lines, how to reproduce), results/<student>.json (Gradescope's format) and
+kit.txt (the baseline). `--merge DIR...` joins the outputs of shards. See
+docs/instructor.md.
 """
 import argparse
 import concurrent.futures
@@ -55,6 +59,7 @@ PYTHON = "/usr/bin/python3"
 TAR_SUFFIXES = (".tar.gz", ".tar.xz", ".tar.bz2", ".tgz", ".txz", ".tbz2", ".tbz", ".tar")
 REPORT_LINE_CHARS = 300        # one line of a report is cut after this many characters
 GRADE_LINE = re.compile(r"^(lab\d+|grader) (\S+): (OK|FAIL|SKIP) \(([\d.]+) s\) (\d+)/(\d+)$")
+KIT_LINE = re.compile(r"^kit check (lab\d+|grader) (\S+): (FAIL|KIT ERROR) \(([\d.]+) s\)$")
 
 
 class KitError(Exception):
@@ -79,6 +84,11 @@ def student_files(kit, lab):
     if not paths:
         raise KitError(f"{listing} lists no student files")
     return paths
+
+
+def is_graded(test):
+    """A test of a results.json that carries points for student work (not a kit check)."""
+    return test.get("extra_data", {}).get("kind", "graded") == "graded"
 
 
 def kit_version(kit):
@@ -219,7 +229,10 @@ class Batch:
         self.out = Path(args.out)
         self.work = Path(tempfile.mkdtemp(prefix="hypatia-batch-", dir=args.tmp))
         self.template = self.work / "template"
-        self.tests = []          # (name, max) of the lab's tests, from the baseline
+        self.tests = []          # (name, max) of the lab's graded tests, from the baseline
+        self.kit_checks = []     # names of the lab's kit checks, from the baseline
+        self.kit_failures = {}   # kit check -> its output, for those failing on the clean kit
+        self.not_run = ""        # what the baseline said it left out (--no-slow, no --long)
         self.lock = threading.Lock()
         self.prepared = None     # True, or the KitError that stops the batch
 
@@ -229,8 +242,10 @@ class Batch:
     def grade_command(self, results_json, expect=None):
         cmd = [PYTHON, "-m", "grader", "--lab", self.lab, "--build", f"build/{self.variant}",
                "--gradescope", str(results_json), "-j", "1"]
-        if not self.args.slow:
+        if self.args.no_slow:
             cmd.append("--no-slow")
+        if self.args.long:
+            cmd.append("--long")
         if expect:
             cmd += ["--expect", expect]
         return cmd
@@ -264,19 +279,27 @@ class Batch:
         if self.args.no_baseline:
             return
         results = self.work / "baseline.json"
-        code, out = run_capped(self.grade_command(results, "stub"), self.template, deadline,
+        code, out = run_capped(self.grade_command(results), self.template, deadline,
                                self.args.output_cap, self.work / "baseline.log")
-        if code != 0 or not results.exists():
-            raise KitError("the clean kit's stubs do not grade as stubs must (every student test fails, every "
-                           "other passes), so this machine cannot grade fairly:\n" + _tail(out, 40))
+        if code is None or code == -1 or not results.exists():
+            raise KitError("the clean kit's stubs could not be graded, so this machine cannot grade:\n"
+                           + _tail(out, 40))
         doc = json.loads(results.read_text())
-        self.tests = [(t["name"], t["max_score"]) for t in doc["tests"]]
+        free = [t["name"] for t in doc["tests"] if is_graded(t) and t["status"] == "passed"]
+        if free:
+            raise KitError(f"graded test(s) {', '.join(free)} pass on the clean kit's stubs: they would give "
+                           "points for no work, so the kit is broken; fix it before grading")
+        self.tests = [(t["name"], t["max_score"]) for t in doc["tests"] if is_graded(t)]
+        self.kit_checks = [t["name"] for t in doc["tests"] if not is_graded(t)]
+        self.kit_failures = {t["name"]: t.get("output", "") for t in doc["tests"]
+                             if not is_graded(t) and t["status"] != "passed"}
+        self.not_run = doc.get("output", "")
         self.baseline_score = doc["score"]
 
     def grade(self, sub):
         start = time.monotonic()
         result = {"student": sub.name, "source": str(sub.path), "status": "graded", "score": 0,
-                  "max": sum(m for _, m in self.tests) if self.tests else None, "tests": {}, "message": "",
+                  "max": sum(m for _, m in self.tests) if self.tests else None, "tests": {}, "kit": {}, "message": "",
                   "notes": [], "log": "", "seconds": 0.0}
         try:
             load_submission(sub, self.wanted, self.limits)
@@ -337,8 +360,12 @@ class Batch:
                 return
             doc = json.loads(results.read_text())
             for t in doc["tests"]:
-                result["tests"][t["name"]] = {"score": t["score"], "max": t["max_score"], "status": t["status"],
-                                              "output": _unroot(t.get("output", ""), kit)}
+                entry = {"score": t["score"], "max": t["max_score"], "status": t["status"],
+                         "output": _unroot(t.get("output", ""), kit)}
+                if is_graded(t):
+                    result["tests"][t["name"]] = entry
+                else:
+                    result["kit"][t["name"]] = entry
             result["score"] = doc["score"]
             result["max"] = doc["max_score"]
         finally:
@@ -350,10 +377,14 @@ class Batch:
         last = None
         for line in text.splitlines():
             m = GRADE_LINE.match(line)
+            k = KIT_LINE.match(line)
             if m:
                 last = result["tests"][f"{m.group(1)} {m.group(2)}"] = {
                     "score": int(m.group(5)), "max": int(m.group(6)),
                     "status": "passed" if m.group(3) == "OK" else "failed", "output": ""}
+            elif k:
+                last = result["kit"][f"{k.group(1)} {k.group(2)}"] = {"score": 0, "max": 0, "status": "failed",
+                                                                       "output": ""}
             elif last is not None and line.startswith("    "):
                 last["output"] += line[4:] + "\n"      # the failure message under a FAIL line
             else:
@@ -385,6 +416,8 @@ def write_report(batch, sub, r):
              f"kit:        {batch.version}" + (f" with the reference solutions of lab(s) {','.join(batch.sol_labs)}"
                                               if batch.sol_labs else ""),
              f"time:       {r['seconds']:.1f} s"]
+    if batch.not_run:
+        lines.append(f"{batch.not_run} — the same for every student")
     if r["message"]:
         lines += ["", r["message"]]
     if sub.files:
@@ -412,6 +445,7 @@ def write_report(batch, sub, r):
             lines.append(f"  {name}: {word} {t['score']}/{t['max']}")
             if t["status"] != "passed" and t["output"]:
                 lines += [f"      {line[:REPORT_LINE_CHARS]}" for line in t["output"].splitlines()[:40]]
+    lines += kit_check_lines(batch, r)
     if r["status"] in ("build-failed", "timeout", "error") and r["log"]:
         lines += ["", "last lines of output:", _tail(r["log"], 30)]
     if r["status"] != "refused":
@@ -431,6 +465,30 @@ def write_report(batch, sub, r):
     return text
 
 
+def kit_verdict(batch, name, t):
+    """Whose failure a failed kit check is, in a few words."""
+    if name in batch.kit_failures:
+        return "KIT ERROR: it fails on the clean kit too, so it is the kit's (or the machine's) fault, not yours"
+    said = re.search(r"^your code: .*$", t["output"], re.M)
+    return (said.group(0) if said else
+            "your code: it passes on the clean kit and fails with your files")
+
+
+def kit_check_lines(batch, r):
+    """The report's section on the kit checks: worth no points, shown apart."""
+    if not r["kit"]:
+        return []
+    failed = {n: t for n, t in r["kit"].items() if t["status"] != "passed"}
+    lines = ["", f"kit checks (no points: they check the kit and this machine): "
+                 f"{len(r['kit']) - len(failed)} of {len(r['kit'])} passed"]
+    for name, t in failed.items():
+        lines.append(f"  {name}: FAIL — {kit_verdict(batch, name, t)}")
+        if name not in batch.kit_failures:
+            lines += [f"      {line[:REPORT_LINE_CHARS]}" for line in t["output"].splitlines()[:40]
+                      if not line.startswith("your code: ")]
+    return lines
+
+
 def write_results_json(batch, sub, r):
     """Gradescope's results.json for one student."""
     if r["tests"]:
@@ -443,8 +501,16 @@ def write_results_json(batch, sub, r):
     why = r["message"] or r["status"]
     tests += [{"name": n, "score": 0, "max_score": m, "status": "failed", "output": f"not run: {why}",
                "visibility": "visible"} for n, m in batch.tests if n not in done]
+    for name, t in r["kit"].items():
+        failed = t["status"] != "passed"
+        tests.append({"name": f"kit check: {name}", "score": 0, "max_score": 0,
+                      "status": "failed" if failed else "passed",
+                      "output": (kit_verdict(batch, name, t) + "\n" + t["output"][-8000:]) if failed else "",
+                      "visibility": "visible"})
     summary = [f"status: {r['status']}"] + ([r["message"]] if r["message"] else [])
     summary += [f"note: {n}" for n in r["notes"]]
+    if batch.not_run:
+        summary.append(batch.not_run)
     if sub.ignored:
         summary.append(f"ignored: {len(sub.ignored)} file(s) outside the student files")
     if r["status"] in ("build-failed", "timeout", "error") and r["log"]:
@@ -457,7 +523,8 @@ def write_results_json(batch, sub, r):
 
 
 def write_csv(path, rows, test_names):
-    fields = ["student", "total", "max", "status"] + test_names + ["message"]
+    """One row per student: the total, then the points of each graded test, then the kit checks."""
+    fields = ["student", "total", "max", "status"] + test_names + ["kit_checks", "message"]
     with open(path, "w", newline="") as f:
         w = csv.DictWriter(f, fieldnames=fields, extrasaction="ignore")
         w.writeheader()
@@ -465,11 +532,33 @@ def write_csv(path, rows, test_names):
             w.writerow(row)
 
 
+def batch_kit_failures(r):
+    return r.get("kit_failures", ())
+
+
+def write_kit_report(batch):
+    """kit.txt: the baseline's kit checks, and the ones that fail on the clean kit — said once, here."""
+    lines = [f"Hypatia lab {batch.lab}: the clean kit (stubs) graded before any submission", "",
+             f"kit checks: {len(batch.kit_checks) - len(batch.kit_failures)} of {len(batch.kit_checks)} pass"]
+    if batch.not_run:
+        lines.append(batch.not_run)
+    for name, output in batch.kit_failures.items():
+        lines += ["", f"{name}: FAILS on the clean kit — the kit or this machine is broken; no student's report "
+                      "counts it as theirs", _tail(output, 30)]
+        print(f"batch: KIT ERROR: kit check {name} fails on the clean kit (reported once, in kit.txt)", flush=True)
+    (batch.out / "kit.txt").write_text("\n".join(lines) + "\n")
+
+
 def csv_row(r):
     row = {"student": r["student"], "total": r["score"], "max": "" if r["max"] is None else r["max"],
            "status": r["status"], "message": r["message"].splitlines()[0] if r["message"] else ""}
     for name, t in r["tests"].items():
         row[name] = t["score"]
+    if r["kit"]:
+        failed = [n for n, t in r["kit"].items() if t["status"] != "passed"]
+        row["kit_checks"] = f"{len(r['kit']) - len(failed)}/{len(r['kit'])}" + (
+            " failed: " + ", ".join(n + (" (kit)" if n in batch_kit_failures(r) else " (student)") for n in failed)
+            if failed else "")
     return row
 
 
@@ -517,7 +606,7 @@ def merge(dirs, out):
     for d in map(Path, dirs):
         with open(d / "grades.csv", newline="") as f:
             reader = csv.DictReader(f)
-            names += [n for n in reader.fieldnames[4:-1] if n not in names]
+            names += [n for n in reader.fieldnames[4:-2] if n not in names]
             rows += list(reader)
         for sub in ("reports", "results"):
             for p in (d / sub).glob("*"):
@@ -545,7 +634,9 @@ def main(argv=None):
     ap.add_argument("--sol", default="", help="overlay the reference solutions of these earlier labs (e.g. 0,1)")
     ap.add_argument("--kit", default=str(ROOT), help="the kit to grade with (default: this one)")
     ap.add_argument("--kit-rev", help="use this git commit of the kit instead of its working tree")
-    ap.add_argument("--slow", action="store_true", help="also run the slow (Bochs) tests")
+    ap.add_argument("--no-slow", action="store_true",
+                    help="leave out the slow (Bochs) tests: every total then says how many points were not run")
+    ap.add_argument("--long", action="store_true", help="also run the tests marked long (Linux as a guest)")
     ap.add_argument("--no-baseline", action="store_true", help="skip grading the clean kit's stubs first")
     ap.add_argument("--tmp", help="where the per-submission copies go (default: the system's temp dir)")
     ap.add_argument("--keep", action="store_true", help="keep each submission's copy of the kit (for debugging)")
@@ -576,12 +667,15 @@ def main(argv=None):
         if not args.no_baseline:
             batch.prepare()
         if batch.tests:
-            print(f"batch: baseline ok (the stubs score {batch.baseline_score}/{sum(m for _, m in batch.tests)})",
+            print(f"batch: baseline ok (the stubs score {batch.baseline_score}/{sum(m for _, m in batch.tests)}; "
+                  f"{len(batch.kit_checks) - len(batch.kit_failures)} of {len(batch.kit_checks)} kit checks pass)",
                   flush=True)
+            write_kit_report(batch)
         rows, done = [], 0
 
         def one(sub):
             r = batch.grade(sub)
+            r["kit_failures"] = tuple(batch.kit_failures)
             write_report(batch, sub, r)
             write_results_json(batch, sub, r)
             return r
@@ -595,7 +689,8 @@ def main(argv=None):
                       flush=True)
         names = [n for n, _ in batch.tests]
         for row in rows:
-            names += [k for k in row if k not in names and k not in ("student", "total", "max", "status", "message")]
+            names += [k for k in row if k not in names
+                      and k not in ("student", "total", "max", "status", "kit_checks", "message")]
         write_csv(out / "grades.csv", rows, names)
     except KitError as e:
         print(f"batch: {e}", file=sys.stderr)

@@ -26,7 +26,22 @@ def pytest_collection_modifyitems(items):
     # to the process that prints the grade report.
     for item in items:
         points = item.get_closest_marker("points")
+        # A score counts only what the student wrote: a test that does not depend on
+        # student code (it passes on the handout's stubs) is a kit check, and carries
+        # no points. `make test` proves the other half: every student test fails on
+        # the stubs.
+        if points and points.args[0] and item.get_closest_marker("student") is None:
+            raise pytest.UsageError(f"{item.nodeid} carries points({points.args[0]}) but is not marked "
+                                    "student: a kit check is worth 0 points (docs/grading.md)")
         item.user_properties.append(("points", points.args[0] if points else 0))
+        # Tests left out by choice (--no-slow, no --long) are skipped, not deselected,
+        # so that every report says what it did not count (docs/grading.md).
+        for marker, env, why in (("long", "HYPATIA_LONG", "marked long (Linux as a guest): add --long"),
+                                 ("slow", "HYPATIA_NO_SLOW", "marked slow (Bochs): --no-slow left it out")):
+            chosen = os.environ.get(env) == "1"
+            if item.get_closest_marker(marker) and (chosen if marker == "slow" else not chosen):
+                item.add_marker(pytest.mark.skip(reason=f"not run: {why}"))
+                item.user_properties.append(("not_run", why))
         item.user_properties.append(("student", item.get_closest_marker("student") is not None))
         handout = item.get_closest_marker("handout")
         if handout:

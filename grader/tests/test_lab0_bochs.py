@@ -8,7 +8,6 @@ import pytest
 from gradelib import run_bochs, splitmix64_sequence
 
 
-@pytest.mark.points(5)
 @pytest.mark.slow
 @pytest.mark.handout("labs/lab0/README.md, 'Build and boot'; docs/bochs.md")
 def test_bochs_boot(build, nonce):

@@ -18,7 +18,6 @@ def boot(build, module_nonce):
     return run_qemu(build.kernel32, f"nonce={module_nonce} selftest=frames,heap,timer", timeout=20)
 
 
-@pytest.mark.points(5)
 def test_boot_banner(boot, module_nonce):
     boot.expect_status("success")
     boot.expect(r"^Hypatia \d+\.\d+\.\d+ ", "the banner line 'Hypatia <version> ...'")
@@ -30,7 +29,6 @@ def test_boot_banner(boot, module_nonce):
     boot.expect(r"^\[hv\] exit: success", "the final '[hv] exit: success' line")
 
 
-@pytest.mark.points(5)
 def test_memory_map(boot):
     boot.expect_status("success")
     # QEMU with 128 MiB: usable RAM below 640 KiB and from 1 MiB to just under 128 MiB.
@@ -51,7 +49,6 @@ def test_memory_map(boot):
         boot.fail(f"frames free {free} of {total} is impossible with {usable // 4096} usable frames")
 
 
-@pytest.mark.points(5)
 def test_selftest_frames(boot, module_nonce):
     boot.expect_status("success")
     m = boot.expect(r"^selftest frames: n=(\d+) free_before=(\d+) free_during=(\d+) free_after=(\d+) "
@@ -69,7 +66,6 @@ def test_selftest_frames(boot, module_nonce):
         boot.fail(f"frames self-test check {m.group(5)} {m.group(6)}; expected {expected_check:016x} ok")
 
 
-@pytest.mark.points(5)
 def test_selftest_heap(boot, module_nonce):
     boot.expect_status("success")
     m = boot.expect(r"^selftest heap: allocs=(\d+) bytes=(\d+) in_use_after=(\d+) (\w+)$",
@@ -82,7 +78,6 @@ def test_selftest_heap(boot, module_nonce):
                   f"expected allocs={n} bytes={sum(sizes)} in_use_after=0 ok")
 
 
-@pytest.mark.points(5)
 def test_timer_ticks(boot, module_nonce):
     boot.expect_status("success")
     m = boot.expect(r"^selftest timer: waited=(\d+) ticks start=(\d+) end=(\d+) tsc_delta=(\d+) (\w+)$",
@@ -94,14 +89,12 @@ def test_timer_ticks(boot, module_nonce):
         boot.fail(f"ticks went {start} -> {end} (tsc delta {tsc}) while waiting for {waited}: the timer is not ticking")
 
 
-@pytest.mark.points(2)
 def test_unknown_option(build, nonce):
     r = run_qemu(build.kernel32, f"nonce={nonce} frobnicate=3")
     r.expect_status("success")
     r.expect(r"^\[hv\] warning: unknown option 'frobnicate' ignored", "a warning naming the unknown option")
 
 
-@pytest.mark.points(3)
 def test_modules_listed(build, nonce, tmp_path):
     text = tmp_path / "notes.txt"
     text.write_text(f"not a guest image {nonce}\n" * 10)
@@ -112,7 +105,6 @@ def test_modules_listed(build, nonce, tmp_path):
     r.expect(r"^\[hv\] warning: module 0 .* cannot be a guest image", "a warning that module 0 is no guest image")
 
 
-@pytest.mark.points(2)
 def test_no_modules(build, nonce):
     r = run_qemu(build.kernel32, f"nonce={nonce}")
     r.expect_status("success")

@@ -11,7 +11,6 @@ from gradelib import run_gdb_session
 pytestmark = pytest.mark.handout("labs/lab0/README.md, 'A GDB tour'; docs/gdb.md")
 
 
-@pytest.mark.points(5)
 def test_gdb_breakpoint_and_variable(build, nonce):
     # A hardware breakpoint: when GDB attaches, paging is still off, so GDB
     # could not write an INT3 at the upper-half address of selftest_run.

@@ -37,7 +37,6 @@ def check_result(run, word):
         run.fail(f"expected 'RESULT: {word}', got {run.lines[-1]!r}")
 
 
-@pytest.mark.points(2)
 def test_hello_native(build, nonce):
     r = run_qemu(build.guest_native("hello"), f"nonce={nonce}", timeout=10)
     r.expect_status("success")
@@ -47,7 +46,6 @@ def test_hello_native(build, nonce):
     check_result(r, "PASS")
 
 
-@pytest.mark.points(2)
 def test_primes_native(build, nonce):
     r = run_qemu(build.guest_native("primes"), f"nonce={nonce}", timeout=10)
     r.expect_status("success")
@@ -59,7 +57,6 @@ def test_primes_native(build, nonce):
     check_result(r, "PASS")
 
 
-@pytest.mark.points(1)
 def test_guest_without_nonce_is_an_error(build):
     # No nonce: the guest cannot prove it ran this time, so it must refuse
     # to run (ERROR, exit 0x13) rather than pass.

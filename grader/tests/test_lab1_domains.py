@@ -42,7 +42,6 @@ def expect_crashed(r, name):
     return end
 
 
-@pytest.mark.points(5)
 def test_two_domains(build, nonce):
     # Two guests, two builds, time-sliced: their lines may interleave in the
     # log, but each domain's own transcript must be whole and in order.
@@ -54,7 +53,6 @@ def test_two_domains(build, nonce):
     r.expect(r"^\[hv\] all domains ended: 2 exited, 0 crashed, 0 refused$", "'[hv] all domains ended: 2 exited'")
 
 
-@pytest.mark.points(5)
 def test_triple_fault_is_contained(build, nonce):
     r = run_hypervisor(build, [module(build, "image", "crash", "crash", nonce, "how=triple"),
                                module(build, "image", "hello", "hello", nonce)], nonce)
@@ -74,7 +72,6 @@ def test_triple_fault_is_named(build, nonce):
         r.fail(f"the crash should be reported as a triple fault, not: {end[1]}")
 
 
-@pytest.mark.points(3)
 def test_invalid_opcode_is_contained(build, nonce):
     r = run_hypervisor(build, [module(build, "image", "crash", "crash", nonce, "how=ud"),
                                module(build, "pv", "primes", "primes", nonce)], nonce)
@@ -97,7 +94,6 @@ def test_invalid_opcode_reaches_the_guest(build, nonce):
     expect_exit(r, "crash", 0x12)
 
 
-@pytest.mark.points(3)
 def test_bad_hypercalls_are_refused(build, nonce):
     r = run_hypervisor(build, [module(build, "pv", "crash", "crash", nonce, "how=badcall"),
                                module(build, "image", "hello", "hello", nonce)], nonce)
@@ -119,7 +115,6 @@ def test_bad_hypercalls_are_refused(build, nonce):
     expect_hello(r, "hello", nonce, "image")
 
 
-@pytest.mark.points(3)
 def test_spinning_domain_does_not_starve_others(build, nonce):
     # The spinning domain never ends, so neither does the run: it times out,
     # and by then the other two must have finished.
@@ -142,7 +137,6 @@ def expect_refused(r, name, reason_pattern, what):
         r.fail(f"domain '{name}' was refused but also created")
 
 
-@pytest.mark.points(2)
 def test_refuses_a_file_that_is_not_elf(build, nonce):
     not_elf = build.guests.parent.parent / "docs/guests.md"
     r = run_hypervisor(build, [f"{not_elf} name=notelf nonce={nonce}",
@@ -151,7 +145,6 @@ def test_refuses_a_file_that_is_not_elf(build, nonce):
     expect_hello(r, "hello", nonce, "image")
 
 
-@pytest.mark.points(2)
 def test_refuses_an_unknown_mode(build, nonce):
     r = run_hypervisor(build, [module(build, "image", "hello", "bogus", nonce, "mode=bogus"),
                                module(build, "image", "hello", "hello", nonce)], nonce)
@@ -159,7 +152,6 @@ def test_refuses_an_unknown_mode(build, nonce):
     expect_hello(r, "hello", nonce, "image")
 
 
-@pytest.mark.points(2)
 def test_refuses_too_little_memory(build, nonce):
     # Every guest image needs at least 4 MiB (linked at 2 MiB, rounded up to 2 MiB).
     r = run_hypervisor(build, [module(build, "image", "primes", "small", nonce, "mem=2M"),
@@ -181,7 +173,6 @@ def first_two_loads(data):
     return loads[:2]
 
 
-@pytest.mark.points(2)
 def test_refuses_overlapping_segments(build, nonce, tmp_path):
     """An image whose second segment is placed over the first is refused, not loaded half-way."""
     data = bytearray(build.guest_image("hello").read_bytes())
@@ -195,7 +186,6 @@ def test_refuses_overlapping_segments(build, nonce, tmp_path):
     expect_hello(r, "hello", nonce, "image")
 
 
-@pytest.mark.points(2)
 def test_refuses_a_truncated_image(build, nonce, tmp_path):
     """A guest image cut short inside its segments is refused with a reason, not read past its end."""
     data = build.guest_image("hello").read_bytes()
@@ -209,7 +199,6 @@ def test_refuses_a_truncated_image(build, nonce, tmp_path):
     expect_hello(r, "hello", nonce, "image")
 
 
-@pytest.mark.points(2)
 @pytest.mark.slow
 def test_noncanonical_iret_is_contained(build, nonce):
     """An IRETQ to a non-canonical RIP must end the guest (or fault in it), never the hypervisor.

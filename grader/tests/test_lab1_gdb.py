@@ -89,7 +89,6 @@ def value(text, n, session):
     return found[n]
 
 
-@pytest.mark.points(2)
 def test_hv_domains(session, module_nonce):
     text = section(session, "domains")
     name, memory = domain_options(module_nonce)
@@ -113,7 +112,6 @@ def parse_vcpu(text, session):
     return {k: int(v, 16) for k, v in regs.items()}
 
 
-@pytest.mark.points(2)
 def test_hv_vcpu(session):
     text = section(session, "vcpu")
     expect(text, r"^vCPU 0 of d1 '.*', backend pv", "the header 'vCPU 0 of d1 ..., backend pv'", session)
@@ -141,7 +139,6 @@ def test_hv_vcpu(session):
     assert parse_vcpu(section(session, "vcpu1"), session) == shown
 
 
-@pytest.mark.points(2)
 def test_hv_pagewalk_guest_address(session):
     text = section(session, "guest-walk")
     levels = re.findall(r"^\s+(PML4|PDPT|PD|PT)\s+\[\s*(\d+)\]", text, re.M)
@@ -160,7 +157,6 @@ def test_hv_pagewalk_guest_address(session):
     expect(unmapped, r"is outside its \d+ KiB", "hv-gpa2hpa refusing a GPA beyond mem=", session)
 
 
-@pytest.mark.points(2)
 def test_hv_pagewalk_hypervisor_address(session):
     text = section(session, "kernel-walk")
     kmain = int(re.search(r"0x[0-9a-f]+", value(text, 0, session)).group(0), 16)
@@ -172,14 +168,12 @@ def test_hv_pagewalk_hypervisor_address(session):
         f"&kmain = {kmain:#x} should translate to {kmain - KERNEL_BASE:#x}; hv-pagewalk says {walk:#x}"
 
 
-@pytest.mark.points(2)
 def test_hv_vmcb_placeholder(session):
     text = section(session, "vmcb")
     expect(text, r"^no SVM vCPU is running", "hv-vmcb to say no SVM vCPU runs (lab 3)", session)
     expect(text, r"^no VMX vCPU is running", "hv-vmcs to say no VMX vCPU runs (lab 3)", session)
 
 
-@pytest.mark.points(2)
 def test_hv_trapframe(session):
     text = section(session, "trapframe")
     expect(text, r"Breakpoint 2, (0x[0-9a-f]+ in )?pv_trap_from_guest", "a stop in pv_trap_from_guest", session)

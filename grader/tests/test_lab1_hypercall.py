@@ -35,7 +35,6 @@ def expect_lines(r, got, want):
                "\n  but should have printed:\n      " + "\n      ".join(want))
 
 
-@pytest.mark.points(5)
 def test_hypercalls(build, nonce):
     r = run_hypervisor(build, [module(build, "pv", "hypercall", "hc", nonce, "timer=0")], nonce)
     code = shutdown_code(nonce)
@@ -43,7 +42,6 @@ def test_hypercalls(build, nonce):
     expect_exit(r, "hc", code)
 
 
-@pytest.mark.points(1)
 def test_hypercall_guest_skips_natively(build, nonce):
     # Vector 0x82 means nothing on bare metal: the guest must say SKIP, not crash.
     r = run_qemu(build.guest_native("hypercall"), f"nonce={nonce}", timeout=15)

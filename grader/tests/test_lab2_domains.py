@@ -45,7 +45,6 @@ def test_two_shadow_domains(build, nonce):
         expect_exit(r, name, 0x10)
 
 
-@pytest.mark.points(1)
 def test_refuses_a_shadow_domain_too_small(build, nonce):
     # Given code: the image check comes before any shadow is built.
     r = run_shadow(build, [shadow_module(build, "paging_basic", "small", nonce, "mem=2M"),

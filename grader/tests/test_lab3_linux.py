@@ -190,7 +190,6 @@ def test_linux_under_vmx_in_bochs(shell_outcomes):
         raise shell_outcomes["vmx"]
 
 
-@pytest.mark.points(5)
 @pytest.mark.slow
 @pytest.mark.long
 def test_bad_linux_images_refused(build, linux_files, tmp_path):

@@ -338,7 +338,6 @@ def test_native_multiboot_kernel_runs_unmodified(svm, guest, extra):
     expect_exit(r, name, 0x10)
 
 
-@pytest.mark.points(2)
 def test_multiboot_kernel_needs_nested_paging(build, module_nonce):
     """A native kernel cannot run deprivileged: refused with a reason, the other domain runs."""
     nonce = module_nonce

@@ -12,7 +12,8 @@ import pytest
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from build import Build  # noqa: E402
-from gradelib import fnv1a64, kvm_vmx_available, run_qemu, splitmix64_sequence  # noqa: E402
+from gradelib import fnv1a64, kernel_symbols, kvm_vmx_available, run_qemu, splitmix64_sequence, symbolize  # noqa: E402
+from report import find_culprit, student_functions  # noqa: E402
 
 BUILD = Build(os.environ.get("HYPATIA_BUILD", "build/stub"))
 
@@ -99,3 +100,22 @@ def test_this_machine_runs_vmx_in_bochs_unless_kvm_can():
     has_vmx = " vmx " in (" " + Path("/proc/cpuinfo").read_text().replace("\n", " ") + " ")
     if not has_vmx:
         assert kvm_vmx_available() is False
+
+
+def test_a_hang_names_the_function_and_blames_the_student():
+    # fault=hang spins in fault_hang(): gradelib asks QEMU where the CPU is. The
+    # report turns a student function named there into "your code" (here the
+    # stub's own stacktrace_walk stands in for a student's).
+    r = run_qemu(BUILD.kernel32, "nonce=1 fault=hang", timeout=3)
+    assert r.status == "timeout"
+    assert "<fault_hang+0x" in r.where
+    functions = student_functions(BUILD.dir)
+    assert functions["stacktrace_walk"] == "kernel/arch/stacktrace.c"
+    assert functions["ksym_lookup"] == "kernel/lib/ksym_lookup.c"
+    assert find_culprit(r.describe(), functions) is None          # fault_hang is the kit's
+    stuck = r.describe().replace("fault_hang", "stacktrace_walk")
+    assert find_culprit(stuck, functions) == ("stacktrace_walk", "kernel/arch/stacktrace.c")
+    # A bare hypervisor address counts too, named by nm, not by the kernel's own table.
+    address = next(a for a, n in kernel_symbols(BUILD.kernel)[0] if n == "stacktrace_walk")
+    assert find_culprit(f"rip {address + 4:016x}", functions, lambda a: symbolize(BUILD.kernel, a)[0]) == \
+        ("stacktrace_walk", "kernel/arch/stacktrace.c")

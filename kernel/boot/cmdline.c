@@ -19,7 +19,7 @@ struct option_help {
 
 static const struct option_help known_options[] = {
 	{"nonce", "the grader's random number; tests fold it into what they print"},
-	{"selftest", "comma-separated boot self-tests: frames, heap, timer, backtrace, all"},
+	{"selftest", "comma-separated boot self-tests: frames, heap, timer, backtrace, ksyms, all"},
 	{"fault", "trigger a fault in the hypervisor to see its dump: pf, ud, gp, df; or misbehave for the grader's own tests: hang, flood, triple"},
 	{"halt", "after booting, idle with the timer running instead of exiting"},
 };
