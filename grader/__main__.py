@@ -41,8 +41,16 @@ def have_xdist():
 
 
 def check_expectation(report, expect):
-    """Return the list of tests that did not behave as @expect says they must."""
+    """Return the list of tests that did not behave as @expect says they must.
+
+    On the stubs that is: every graded test fails (the score is 0 of P > 0) and
+    every kit check passes; on the solutions, everything passes."""
     wrong = []
+    got, possible = report.totals()
+    if possible == 0:
+        wrong.append("the lab has no graded test: nothing a student writes would count")
+    if expect == "stub" and got != 0:
+        wrong.append(f"the stubs score {got}/{possible}: points for no work")
     for r in report.counted():
         must_pass = expect == "solution" or not r.student
         if r.passed != must_pass:

@@ -63,7 +63,8 @@ class Run:
 
     def describe(self):
         how = {
-            "timeout": "the run did not end within its time limit (a hang?)",
+            "timeout": "the run did not end within its time limit (a hang?: the limit counts the emulator's "
+                       "CPU time)",
             "flood": "the run printed more than the output cap (an endless loop printing?)",
             "triple-fault": "the CPU reset: a triple fault (an exception the kernel could not handle at all)",
             "crash": "the emulator could not run the kernel",
@@ -109,21 +110,44 @@ class Run:
             self.fail(f"expected the run to end with {' or '.join(statuses)}")
 
 
+# A run's time limit is counted in the emulator's own CPU time: it exists to catch hangs,
+# and on a loaded machine an emulator that gets a sixth of a core needs six times the
+# wall time for the same work (with -icount, the very same work). A kernel that hangs
+# spins, so its CPU time runs out as fast as on an idle machine. What does not spin — an
+# emulator halted for good — is caught by the wall-clock cap, WALL_LIMIT_FACTOR times
+# the limit.
+WALL_LIMIT_FACTOR = 6
+_TICKS = os.sysconf("SC_CLK_TCK")
+
+
+def cpu_seconds(pid):
+    """User + system CPU time of process @pid (all its threads) so far; None once it is gone."""
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            fields = f.read().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / _TICKS
+    except (OSError, ValueError, IndexError):
+        return None
+
+
 def _collect(proc, timeout, cap, on_timeout=None):
     """Read a process's stdout until it exits, times out or passes the cap.
 
-    @on_timeout is called, with the process still running, before a hang is killed."""
+    @timeout is in CPU seconds of @proc (see WALL_LIMIT_FACTOR). @on_timeout is
+    called, with the process still running, before a hang is killed."""
     chunks, size, status = [], 0, None
-    deadline = time.monotonic() + timeout
+    start = time.monotonic()
     fd = proc.stdout.fileno()
     while True:
-        left = deadline - time.monotonic()
+        used = cpu_seconds(proc.pid)
+        wall = time.monotonic() - start
+        left = min(timeout - (used if used is not None else wall), timeout * WALL_LIMIT_FACTOR - wall)
         if left <= 0:
             status = "timeout"
             if on_timeout:
                 on_timeout()
             break
-        ready, _, _ = select.select([fd], [], [], min(left, 0.5))
+        ready, _, _ = select.select([fd], [], [], min(max(left, 0.01), 0.25))
         if ready:
             data = os.read(fd, 65536)
             if not data:
@@ -336,7 +360,8 @@ def run_bochs(kernel, cmdline="", modules=(), timeout=90, cap=OUTPUT_CAP, cpu=No
         if megs:
             cmd += ["--megs", str(megs)]
         start = time.monotonic()
-        proc = subprocess.run(cmd, stdin=subprocess.DEVNULL, capture_output=True, timeout=timeout + 30)
+        proc = subprocess.run(cmd, stdin=subprocess.DEVNULL, capture_output=True,
+                              timeout=timeout * WALL_LIMIT_FACTOR + 30)
         duration = time.monotonic() - start
         raw = serial.read_bytes() if serial.exists() else b""
     output = raw[:cap].decode("utf-8", "replace").replace("\r\n", "\n")
