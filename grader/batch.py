@@ -91,6 +91,11 @@ def is_graded(test):
     return test.get("extra_data", {}).get("kind", "graded") == "graded"
 
 
+def test_name(test):
+    """A results.json test's name as the grader prints it ("lab0 boot_banner"), kit checks too."""
+    return test["name"].removeprefix("kit check: ")
+
+
 def kit_version(kit):
     m = re.search(r"^VERSION\s*:?=\s*(\S+)", (kit / "Makefile").read_text(), re.M)
     return m.group(1) if m else "unknown"
@@ -290,10 +295,10 @@ class Batch:
             raise KitError(f"graded test(s) {', '.join(free)} pass on the clean kit's stubs: they would give "
                            "points for no work, so the kit is broken; fix it before grading")
         self.tests = [(t["name"], t["max_score"]) for t in doc["tests"] if is_graded(t)]
-        self.kit_checks = [t["name"] for t in doc["tests"] if not is_graded(t)]
-        self.kit_failures = {t["name"]: t.get("output", "") for t in doc["tests"]
+        self.kit_checks = [test_name(t) for t in doc["tests"] if not is_graded(t)]
+        self.kit_failures = {test_name(t): t.get("output", "") for t in doc["tests"]
                              if not is_graded(t) and t["status"] != "passed"}
-        self.not_run = doc.get("output", "")
+        self.not_run = "\n".join(line for line in doc.get("output", "").splitlines() if line.startswith("not run:"))
         self.baseline_score = doc["score"]
 
     def grade(self, sub):
@@ -365,7 +370,7 @@ class Batch:
                 if is_graded(t):
                     result["tests"][t["name"]] = entry
                 else:
-                    result["kit"][t["name"]] = entry
+                    result["kit"][test_name(t)] = entry
             result["score"] = doc["score"]
             result["max"] = doc["max_score"]
         finally:

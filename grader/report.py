@@ -108,7 +108,7 @@ def find_culprit(message, functions, name_of=lambda address: None):
     gradelib's naming of a hung CPU, and from bare hypervisor addresses, which
     @name_of names (the kernel's own symbol lookup is lab 0's exercise, so it is not
     trusted here); the first one in the text — the innermost frame — counts."""
-    for m in re.finditer(r"\b([A-Za-z_]\w*)\+0x[0-9a-f]+\b|\b(?:0x)?(ffffffff8[0-9a-f]{7})\b", message):
+    for m in re.finditer(r"\b([A-Za-z_][\w.]*)\+0x[0-9a-f]+\b|\b(?:0x)?(ffffffff8[0-9a-f]{7})\b", message):
         name = m.group(1) or name_of(int(m.group(2), 16))
         if name in functions:
             return name, functions[name]
