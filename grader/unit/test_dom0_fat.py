@@ -1,6 +1,6 @@
 """Dom0's FAT code against the host's own FAT tools: what one writes, the other reads.
 
-guests/dom0/fat.c and fat_dir.c are compiled for the host (-DFAT_HOSTED, with
+guests/dom0/fat.c and fat_dir.c are compiled for the host (-DDOM0_HOSTED, with
 AddressSanitizer and UBSan) into a small tool that works on an image file. Images
 are made by mformat (FAT16 and FAT32), filled by mcopy, and every file Dom0's code
 writes is read back by mtools' mtype and checked by fsck.fat (dosfstools): the
@@ -24,7 +24,7 @@ pytestmark = pytest.mark.skipif(not (shutil.which("mformat") and shutil.which("f
 @pytest.fixture(scope="module")
 def tool(tmp_path_factory):
     exe = tmp_path_factory.mktemp("fat") / "fat_tool"
-    subprocess.run(["gcc", "-std=gnu11", "-O1", "-g", "-Wall", "-Wextra", "-Werror", "-DFAT_HOSTED",
+    subprocess.run(["gcc", "-std=gnu11", "-O1", "-g", "-Wall", "-Wextra", "-Werror", "-DDOM0_HOSTED",
                     f"-I{ROOT / 'guests/dom0'}", "-fsanitize=address,undefined", "-fno-sanitize-recover=all",
                     *map(str, SOURCES), "-o", str(exe)], check=True)
     return exe

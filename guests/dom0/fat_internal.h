@@ -6,7 +6,7 @@
 #define DOM0_FAT_INTERNAL_H
 
 #include "fat.h"
-#include "fat_env.h"
+#include "dom0_env.h"
 
 int fat_sector_read(struct fat_volume *v, uint64_t sector, void *buffer);
 int fat_sector_write(struct fat_volume *v, uint64_t sector, const void *buffer);

@@ -1,7 +1,7 @@
 /*
  * fat_tool.c — Dom0's FAT code (guests/dom0/fat*.c) run on the host over an
  * image file, so that grader/unit/test_dom0_fat.py can check it against mtools
- * and fsck.fat. Built by that test: cc -DFAT_HOSTED -Iguests/dom0 ...
+ * and fsck.fat. Built by that test: cc -DDOM0_HOSTED -Iguests/dom0 ...
  *
  *   fat_tool IMAGE ls DIR | cat FILE | put FILE [OFFSET] < data | mkdir DIR |
  *            rm PATH | truncate FILE SIZE | df
