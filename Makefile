@@ -175,6 +175,25 @@ grade-under-load: deps-quiet
 
 .PHONY: grade test bench grade-under-load
 
+# --- Dom0 (labs 4-6; docs/dom0.md) --------------------------------------------------------
+# Dom0's disk: FAT32, configs + DomU kernels + disk images, readable with mtools.
+DOM0_DISK := build/dom0/disk.img
+$(DOM0_DISK): guests scripts/mkdom0disk
+	@scripts/mkdom0disk $@
+dom0-disk: $(DOM0_DISK)
+
+# Dom0 on QEMU alone, its disk as the IDE master: its drivers, filesystem and shell
+# without the hypervisor (a copy of the disk, so that the build's stays as made).
+dom0-native: guests $(DOM0_DISK)
+	@cp $(DOM0_DISK) build/dom0/disk-native.img
+	@echo "*** Dom0 natively on QEMU, build/dom0/disk-native.img as its disk: try help, ls /configs, xl help. Ctrl-a x quits."
+	@$(QEMU) -machine pc -cpu qemu64 -m 64M -nodefaults -display none -no-reboot \
+		-device isa-debug-exit,iobase=0xf4,iosize=0x04 -serial mon:stdio \
+		-kernel build/guests/dom0/native/dom0.elf32 -append "nonce=1" \
+		-drive file=build/dom0/disk-native.img,format=raw,if=ide,index=0 || true
+
+.PHONY: dom0-disk dom0-native
+
 # --- docs, handouts, dependencies ----------------------------------------------------------
 docs: deps-quiet
 	@mkdir -p build/docs

@@ -96,8 +96,31 @@ $(BUILD_GUESTS)/pv/%.elf: $(GUESTS_DIR)/image/image.ld $(GUEST_PV_OBJS) \
 	@echo "  LD      $@"
 	@$(GUEST_LD) $(GUEST_LDFLAGS) -T $< -o $@ $(filter %.o,$^)
 
+# Dom0 (guests/dom0/, DESIGN §10): the privileged domain of labs 4-6, built on the
+# same runtime, natively (its drivers tested on QEMU alone) and as a guest image.
+DOM0_OBJS := $(patsubst $(GUESTS_DIR)/%,$(GUEST_OBJ)/%.o,$(wildcard $(GUESTS_DIR)/dom0/*.c))
+DOM0_ELFS := $(BUILD_GUESTS)/dom0/native/dom0.elf $(BUILD_GUESTS)/dom0/native/dom0.elf32 \
+	$(BUILD_GUESTS)/dom0/image/dom0.elf
+guests: $(DOM0_ELFS)
+
+$(BUILD_GUESTS)/dom0/native/dom0.elf: $(GUESTS_DIR)/native/native.ld $(GUEST_NATIVE_OBJS) $(GUEST_LIB_OBJS) \
+		$(DOM0_OBJS)
+	@mkdir -p $(@D)
+	@echo "  LD      $@"
+	@$(GUEST_LD) $(GUEST_LDFLAGS) -T $< -o $@ $(filter %.o,$^)
+
+$(BUILD_GUESTS)/dom0/native/dom0.elf32: $(BUILD_GUESTS)/dom0/native/dom0.elf
+	@echo "  OBJCOPY $@"
+	@$(OBJCOPY) -O elf32-i386 --strip-debug $< $@
+
+$(BUILD_GUESTS)/dom0/image/dom0.elf: $(GUESTS_DIR)/image/image.ld $(GUEST_IMAGE_OBJS) $(GUEST_LIB_OBJS) \
+		$(DOM0_OBJS)
+	@mkdir -p $(@D)
+	@echo "  LD      $@"
+	@$(GUEST_LD) $(GUEST_LDFLAGS) -T $< -o $@ $(filter %.o,$^)
+
 # Keep the objects (make would delete them as intermediates).
-.SECONDARY: $(GUEST_LIB_OBJS) $(GUEST_NATIVE_OBJS) $(GUEST_IMAGE_OBJS) $(GUEST_PV_OBJS) \
+.SECONDARY: $(GUEST_LIB_OBJS) $(GUEST_NATIVE_OBJS) $(GUEST_IMAGE_OBJS) $(GUEST_PV_OBJS) $(DOM0_OBJS) \
 	$(GUEST_TESTS:%=$(GUEST_OBJ)/tests/%.c.o)
 
 -include $(wildcard $(GUEST_OBJ)/*/*.d)
