@@ -396,7 +396,7 @@ def expect_dirty_pages_counted(batch):
 @pytest.mark.student
 def test_vmmcall_hypercalls(svm):
     """VMMCALL (#VMEXIT 0x81) is the HVM guest's door, with the same ABI as the PV `int $0x82`:
-    console_write, the error returns, yield, and shutdown with the guest's own code."""
+    console_io, the error returns, sched_op yield, and shutdown with the guest's own code."""
     expect_hypercalls(svm, "hc", "vmmcall")
 
 
@@ -405,7 +405,7 @@ def expect_hypercalls(batch, name, door):
     r = batch.domain(name)
     code = shutdown_code(batch.nonce)
     start = expected_start(batch.nonce)
-    want = start[:1] + [f"hypercall: entered with {door}"] + start[1:] + [f"shutdown(0x{code:x})", "RESULT: PASS"]
+    want = start[:1] + [f"hypercall: entered with {door}"] + start[1:] + [f"sched_op(shutdown 0x{code:x})", "RESULT: PASS"]
     got = transcript(r, name)
     if got != want:
         r.fail("the hypercall guest printed:\n      " + "\n      ".join(got) +

@@ -127,7 +127,6 @@ struct vcpu {
 	uint16_t virtual_ss;        /**< pv: the SS selector it believes it has (0 in its kernel after an entry from user mode) */
 	bool sti_shadow;            /**< pv: the instruction after STI runs before any interrupt */
 	bool step_one;              /**< pv: run one instruction only (single-step out of the STI shadow) */
-	bool timer_pending;         /**< the set_timer hypercall's interrupt waits for delivery */
 	bool halted;                /**< waiting in HLT for an interrupt */
 	bool yielded;               /**< gave up the rest of its slice (yield hypercall) */
 	const struct vcpu_ops *ops; /**< the backend */

@@ -15,6 +15,7 @@
  *   as on a CPU that has no SVM.
  * - IA32_TIME_STAMP_COUNTER: a write becomes an offset, never reaches the host.
  * - IA32_APIC_BASE: the guest's own view.
+ * - 0x40000000, Xen's hypercall-page MSR: writing a page's address fills it.
  * - Anything else that comes here is an MSR the guest must believe absent —
  *   SVM's VM_CR and VM_HSAVE_PA, VMX's capability MSRs and
  *   IA32_FEATURE_CONTROL: #GP, as on a CPU without the extension.
@@ -22,6 +23,7 @@
 #include "cpu.h"
 #include "domain.h"
 #include "emulate.h"
+#include "hypercall.h"
 #include "shadow.h"
 #include "trap.h"
 #include "vcpu.h"
@@ -60,6 +62,10 @@ bool msr_emulate(struct vcpu *v, bool write)
 		if (write)
 			v->msr.apic_base = value;
 		value = v->msr.apic_base;
+		break;
+	case XEN_HYPERCALL_PAGE_MSR: /* write-only: the hypercall page (xen_cpuid.c) */
+		if (!write || !xen_hypercall_page(v, value))
+			goto fault;
 		break;
 	default:
 		goto fault;

@@ -508,8 +508,8 @@ static void vmx_deliver_pending(struct vcpu *v)
 	struct vmx_state *s = v->backend;
 	struct domain *d = v->domain;
 	int vector = vpic_pending_vector(d);
-	bool timer = vector < 0 && v->timer_pending;
-	if (vector < 0 && !timer)
+	bool upcall = vector < 0 && evtchn_upcall_pending(v);
+	if (vector < 0 && !upcall)
 		return;
 	if (!vmcs_load(s->vmcs_pa))
 		return;
@@ -524,9 +524,8 @@ static void vmx_deliver_pending(struct vcpu *v)
 		}
 		return;
 	}
-	if (timer) {
-		v->timer_pending = false;
-		vector = d->timer_vector;
+	if (upcall) {
+		vector = d->evtchn.callback_vector; /* Xen's callback vector: no LAPIC, no EOI */
 	} else {
 		vpic_acknowledge(d);
 	}
