@@ -153,7 +153,8 @@ static int64_t map_shared_info(struct vcpu *v, const struct xen_add_to_physmap *
 		return -XEN_EINVAL;
 	bool enabled = !pv_interrupts_masked(v);
 	d->shared_info_gpa = gpa;
-	pv_set_virtual_if(v, enabled); /* the mask now lives in the page */
+	if (!d->hvm) /* a PV guest's virtual IF now lives in the page; an HVM guest has its RFLAGS.IF */
+		pv_set_virtual_if(v, enabled);
 	return 0;
 }
 
