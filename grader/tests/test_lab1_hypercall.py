@@ -85,6 +85,10 @@ def test_virtual_timer_and_shared_info(build, nonce):
 EINVAL, EEXIST = 22, 17
 
 
+def call_name(vendor):
+    return "vmcall" if vendor == "vmx" else "vmmcall"
+
+
 def expected_xen_abi(nonce, hvm=False, upcall=True):
     """Every line of guests/tests/xen_abi.c, from the nonce and Xen's headers (not from a run)."""
     ports = 65 + nonce % 60
@@ -127,7 +131,8 @@ def expected_xen_abi(nonce, hvm=False, upcall=True):
                  "cpuid 0x40000004: 00000008 00000000 00000000 00000000",  # vCPU id in EBX (0)
                  "cpuid 0x40000100: 40000100 HypatiaHypat",
                  f"hypercall page stub {n}: b8 {n:02x} 00 00 00 {call} c3 cc",
-                 "xen_version through the page: 4.17"]
+                 "xen_version through the page: 4.17",
+                 f"{call_name(hvm)} from user mode: -{EPERM}"]  # only the guest's kernel may call
     return want + ["RESULT: PASS"]
 
 

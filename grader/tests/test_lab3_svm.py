@@ -68,6 +68,7 @@ SHADOW_AND_MULTIBOOT_BOOT = [
     ("shadow-io", "image", "io", "type=hvm mode=shadow mem=8M"),
     ("shadow-cpu_state", "image", "cpu_state", "type=hvm mode=shadow mem=8M"),
     ("fpu-shadow", "image", "fpu_state", "type=hvm mode=shadow mem=8M salt=3"),
+    ("shadow-xen", "image", "xen_abi", "type=hvm mode=shadow mem=8M"),
     ("fpu-mb", "native", "fpu_state", "mode=nested salt=4"),
 ] + [(f"nested-{guest}", "image", guest, "mode=nested" + (" steps=300" if guest == "paging_stress" else ""))
      for guest in ("paging_basic", "paging_faults", "paging_processes", "paging_stress")] + [(f"mb-{guest}", "native", guest, "mode=nested") for guest in
@@ -403,13 +404,15 @@ def test_vmmcall_hypercalls(svm):
 
 @pytest.mark.points(2)
 @pytest.mark.student
-def test_xen_cpuid_and_hypercall_page(svm):
+@pytest.mark.parametrize("name", ["xen", "shadow-xen"])
+def test_xen_cpuid_and_hypercall_page(svm, name):
     """An HVM guest finds Xen's CPUID leaves at 0x40000000 (Hypatia's at 0x40000100), gets its hypercall page
     (128 stubs: mov $n, %eax; vmmcall; ret) and Xen's ABI through it: versions, features, event channels in
-    its own shared-info page (add_to_physmap), the upcall on the callback vector when it sets IF."""
-    r = svm.domain("xen")
-    expect_lines(r, transcript(r, "xen"), expected_xen_abi(svm.nonce, hvm="svm"))
-    expect_exit(r, "xen")
+    its own shared-info page (add_to_physmap), the upcall on the callback vector when it sets IF, -EPERM for
+    its user mode. Nested paging, and shadow paging (pointers through the guest's tables, lab 2's walk)."""
+    r = svm.domain(name)
+    expect_lines(r, transcript(r, name), expected_xen_abi(svm.nonce, hvm="svm"))
+    expect_exit(r, name)
 
 
 def expect_hypercalls(batch, name, door):

@@ -19,11 +19,21 @@
  *   unmasks (`upcall=0`: polled instead — no delivery needed);
  * - close, status, send and bind_virq and their errors;
  * - HVM only: CPUID 0x40000000-0x40000004 and 0x40000100, and a hypercall
- *   page: stub n's bytes, and xen_version called through it.
+ *   page: stub n's bytes, and xen_version called through it; then a
+ *   hypercall from the guest's user mode, which Xen refuses (-EPERM).
  */
 #include "guest.h"
 #include "hypercall.h"
+#include "paging.h"
+#include "user.h"
 #include "x86.h"
+
+#define POOL_PAGES 16
+#define USER_VA 0x400000000000ull /* PML4 slot 128: nothing else there */
+#define BACK_VECTOR 0x81          /* the user program's way back: int $0x81 */
+static uint8_t pool[POOL_PAGES * 4096] __attribute__((aligned(4096)));
+static uint8_t user_code[4096] __attribute__((aligned(4096)));
+static uint8_t user_stack[4096] __attribute__((aligned(4096)));
 
 static uint8_t own_shared_page[4096] __attribute__((aligned(4096)));
 static uint8_t call_page[4096] __attribute__((aligned(4096)));
@@ -59,6 +69,36 @@ static int64_t evtchn(unsigned cmd, uint32_t port)
 {
 	struct evtchn_port_arg arg = {.port = port};
 	return xen_event_channel_op(cmd, &arg);
+}
+
+static void back_from_user(struct guest_frame *f)
+{
+	user_return(f->rax);
+}
+
+/* Xen lets only an HVM guest's kernel make hypercalls: from its user mode
+ * the answer is -EPERM. A two-page user program: xen_version(0) through
+ * the vendor's instruction, then int $0x81 back with RAX. */
+static void hypercall_from_user_mode(void)
+{
+	bool intel = hypercall_vendor_door == HYPERCALL_DOOR_VMCALL;
+	const uint8_t program[] = {0xb8, HYPERCALL_xen_version, 0, 0, 0, /* mov $17, %eax */
+				   0x31, 0xff,                          /* xor %edi, %edi */
+				   0x0f, 0x01, intel ? 0xc1 : 0xd9,     /* vmcall / vmmcall */
+				   0xcd, BACK_VECTOR, 0xeb, 0xfe};     /* int $0x81; jmp . */
+	memcpy(user_code, program, sizeof(program));
+	paging_init(pool, POOL_PAGES);
+	user_init();
+	user_open_gate(BACK_VECTOR);
+	guest_set_handler(BACK_VECTOR, back_from_user);
+	uint64_t *space = paging_new_space();
+	if (!space || !paging_map(space, USER_VA, (uint64_t)(uintptr_t)user_code, PTE_U) ||
+	    !paging_map(space, USER_VA + 4096, (uint64_t)(uintptr_t)user_stack, PTE_U | PTE_W))
+		guest_error("out of page-table pages");
+	paging_load_cr3(space);
+	int64_t r = (int64_t)user_run(USER_VA, USER_VA + 8192, 0);
+	paging_load_cr3(paging_kernel_space());
+	gprintf("%s from user mode: %ld\n", intel ? "vmcall" : "vmmcall", r);
 }
 
 static void hvm_cpuid_and_page(uint64_t nonce)
@@ -167,7 +207,9 @@ void guest_main(void)
 	gprintf("bind_virq(%u): %ld; bind_ipi(bad pointer): %ld\n", virq.virq,
 		xen_event_channel_op(EVTCHNOP_bind_virq, &virq), xen_event_channel_op(EVTCHNOP_bind_ipi, outside(nonce + 1)));
 
-	if (!pv)
+	if (!pv) {
 		hvm_cpuid_and_page(nonce);
+		hypercall_from_user_mode();
+	}
 	guest_pass();
 }

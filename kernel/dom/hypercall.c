@@ -245,6 +245,13 @@ static const hypercall_fn hypercalls[] = {
 void hypercall_dispatch(struct vcpu *v)
 {
 	uint64_t number = v->regs.rax;
+	/* Xen's rule for HVM guests: only the guest's kernel may call. (A PV
+	 * guest's user mode never gets here: its INT 0x82 goes through the
+	 * guest's own IDT, pv.c.) */
+	if (v->domain->hvm && v->cpl != 0) {
+		v->regs.rax = (uint64_t)-XEN_EPERM;
+		return;
+	}
 	if (number >= ARRAY_SIZE(hypercalls) || !hypercalls[number]) {
 		v->regs.rax = (uint64_t)-XEN_ENOSYS;
 		return;

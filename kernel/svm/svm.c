@@ -194,6 +194,7 @@ static void svm_run(struct vcpu *v)
 	v->regs.rsp = *vmcb_u64(s, VMCB_RSP);
 	v->regs.rip = *vmcb_u64(s, VMCB_RIP);
 	v->regs.rflags = *vmcb_u64(s, VMCB_RFLAGS);
+	v->cpl = s->vmcb[VMCB_CPL] & 3;
 	s->exit_rip = v->regs.rip;
 	v->cr2 = *vmcb_u64(s, VMCB_CR2);
 	if (!shadow) { /* under shadow paging the virtual CR0/3/4 are ours, changed only by intercepts */
