@@ -22,6 +22,7 @@
  * calls hypercall i with `call page + 32 * i` without knowing the vendor.
  */
 #include "domain.h"
+#include "emulate.h"
 #include "hypercall.h"
 #include "memlayout.h"
 #include "string.h"

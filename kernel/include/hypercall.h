@@ -22,18 +22,4 @@ bool copy_from_guest(struct vcpu *vcpu, void *dst, uint64_t va, size_t size);
 /** The other way: @p size bytes of @p src to the guest's address @p va. */
 bool copy_to_guest(struct vcpu *vcpu, uint64_t va, const void *src, size_t size);
 
-struct cpuid_regs;
-/**
- * CPUID @p leaf if it is one of the hypervisor leaves (0x40000000-0x4000ffff):
- * Xen's at 0x40000000, Hypatia's own at #HYPATIA_CPUID_BASE, zeros elsewhere
- * (kernel/dom/xen_cpuid.c). False for any other leaf.
- */
-bool xen_cpuid(struct vcpu *vcpu, uint32_t leaf, struct cpuid_regs *regs);
-/**
- * WRMSR #XEN_HYPERCALL_PAGE_MSR of @p value: fill the guest page at
- * guest-physical @p value with the 128 hypercall stubs. False (the caller
- * raises \#GP) if it is not a page of the guest's memory.
- */
-bool xen_hypercall_page(struct vcpu *vcpu, uint64_t value);
-
 #endif

@@ -11,7 +11,6 @@
  * is asked while the guest's own XCR0 is loaded (xstate.c).
  */
 #include "emulate.h"
-#include "hypercall.h"
 #include "vcpu.h"
 #include "x86.h"
 

@@ -13,9 +13,9 @@
  *   (the way into long mode, APM Vol. 2 §14.6, SDM Vol. 3A §9.8.5); LMA is
  *   the CPU's. SVME and every other bit stay as they are: setting them is #GP,
  *   as on a CPU that has no SVM.
+ * - 0x40000000, Xen's hypercall-page MSR: writing a page's address fills it.
  * - IA32_TIME_STAMP_COUNTER: a write becomes an offset, never reaches the host.
  * - IA32_APIC_BASE: the guest's own view.
- * - 0x40000000, Xen's hypercall-page MSR: writing a page's address fills it.
  * - Anything else that comes here is an MSR the guest must believe absent —
  *   SVM's VM_CR and VM_HSAVE_PA, VMX's capability MSRs and
  *   IA32_FEATURE_CONTROL: #GP, as on a CPU without the extension.
@@ -23,7 +23,6 @@
 #include "cpu.h"
 #include "domain.h"
 #include "emulate.h"
-#include "hypercall.h"
 #include "shadow.h"
 #include "trap.h"
 #include "vcpu.h"
@@ -53,6 +52,10 @@ bool msr_emulate(struct vcpu *v, bool write)
 		}
 		value = v->efer;
 		break;
+	case XEN_HYPERCALL_PAGE_MSR: /* write-only: the hypercall page (xen_cpuid.c) */
+		if (!write || !xen_hypercall_page(v, value))
+			goto fault;
+		break;
 	case MSR_TIME_STAMP_COUNTER:
 		if (write)
 			v->msr.tsc_offset = value - rdtsc();
@@ -62,10 +65,6 @@ bool msr_emulate(struct vcpu *v, bool write)
 		if (write)
 			v->msr.apic_base = value;
 		value = v->msr.apic_base;
-		break;
-	case XEN_HYPERCALL_PAGE_MSR: /* write-only: the hypercall page (xen_cpuid.c) */
-		if (!write || !xen_hypercall_page(v, value))
-			goto fault;
 		break;
 	default:
 		goto fault;
