@@ -41,7 +41,7 @@ from test_lab1_equivalence import expect_equivalent, expect_exit, module, run_hy
 pytestmark = pytest.mark.handout("docs/linux.md")
 
 LINUX_DIR = ROOT / "build/linux"
-GUEST_ARGS = "console=ttyS0 earlyprintk=ttyS0 acpi=off pci=off nolapic tsc=reliable"
+GUEST_ARGS = "console=ttyS0 earlyprintk=ttyS0 acpi=off pci=off nolapic tsc=reliable nopv"
 HOST_MEMORY = "512M"
 GUEST_MEMORY = "256M"
 PROMPT = r"\[d1\] linux# "

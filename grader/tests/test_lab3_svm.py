@@ -27,7 +27,7 @@ import pytest
 from gradelib import Run, run_qemu
 from test_lab1_equivalence import (HV_TIMEOUT, diff_lines, domain_end, domain_id, expect_equivalent, expect_exit,
                                    module, run_hypervisor, run_native, transcript)
-from test_lab1_hypercall import expected_start, shutdown_code
+from test_lab1_hypercall import expect_lines, expected_start, expected_xen_abi, shutdown_code
 
 pytestmark = pytest.mark.handout("labs/lab3/README.md")
 
@@ -50,6 +50,7 @@ NESTED_BOOT = [
     ("writer", "image", "dirty", "mode=nested dirtylog=1"),
     ("idle", "image", "dirty", "mode=nested dirtylog=1 touch=0"),
     ("hc", "image", "hypercall", "mode=nested"),
+    ("xen", "image", "xen_abi", "mode=nested"),
     ("paging_user", "image", "paging_user", "mode=nested"),
     ("garbage", "image", "crash", "mode=nested how=devices"),
     ("fpu-nested", "image", "fpu_state", "mode=nested salt=1"),
@@ -67,6 +68,7 @@ SHADOW_AND_MULTIBOOT_BOOT = [
     ("shadow-io", "image", "io", "type=hvm mode=shadow mem=8M"),
     ("shadow-cpu_state", "image", "cpu_state", "type=hvm mode=shadow mem=8M"),
     ("fpu-shadow", "image", "fpu_state", "type=hvm mode=shadow mem=8M salt=3"),
+    ("shadow-xen", "image", "xen_abi", "type=hvm mode=shadow mem=8M"),
     ("fpu-mb", "native", "fpu_state", "mode=nested salt=4"),
 ] + [(f"nested-{guest}", "image", guest, "mode=nested" + (" steps=300" if guest == "paging_stress" else ""))
      for guest in ("paging_basic", "paging_faults", "paging_processes", "paging_stress")] + [(f"mb-{guest}", "native", guest, "mode=nested") for guest in
@@ -95,7 +97,7 @@ class BatchRun:
     meanwhile."""
 
     def __init__(self, build, nonce, boots, runner, parallel=1,
-                 skip_native=("crash", "paging_attack", "mmio", "dirty", "hypercall")):
+                 skip_native=("crash", "paging_attack", "mmio", "dirty", "hypercall", "xen_abi")):
         self.build, self.nonce = build, nonce
         pool = concurrent.futures.ThreadPoolExecutor(parallel)
         futures = []
@@ -395,8 +397,21 @@ def expect_dirty_pages_counted(batch):
 @pytest.mark.student
 def test_vmmcall_hypercalls(svm):
     """VMMCALL (#VMEXIT 0x81) is the HVM guest's door, with the same ABI as the PV `int $0x82`:
-    console_write, the error returns, yield, and shutdown with the guest's own code."""
+    console_io, the error returns, sched_op yield, and shutdown with the guest's own code."""
     expect_hypercalls(svm, "hc", "vmmcall")
+
+
+@pytest.mark.points(2)
+@pytest.mark.student
+@pytest.mark.parametrize("name", ["xen", "shadow-xen"])
+def test_xen_cpuid_and_hypercall_page(svm, name):
+    """An HVM guest finds Xen's CPUID leaves at 0x40000000 (Hypatia's at 0x40000100), gets its hypercall page
+    (128 stubs: mov $n, %eax; vmmcall; ret) and Xen's ABI through it: versions, features, event channels in
+    its own shared-info page (add_to_physmap), the upcall on the callback vector when it sets IF, -EPERM for
+    its user mode. Nested paging, and shadow paging (pointers through the guest's tables, lab 2's walk)."""
+    r = svm.domain(name)
+    expect_lines(r, transcript(r, name), expected_xen_abi(svm.nonce, hvm="svm"))
+    expect_exit(r, name)
 
 
 def expect_hypercalls(batch, name, door):
@@ -404,7 +419,7 @@ def expect_hypercalls(batch, name, door):
     r = batch.domain(name)
     code = shutdown_code(batch.nonce)
     start = expected_start(batch.nonce)
-    want = start[:1] + [f"hypercall: entered with {door}"] + start[1:] + [f"shutdown(0x{code:x})", "RESULT: PASS"]
+    want = start[:1] + [f"hypercall: entered with {door}"] + start[1:] + [f"sched_op(shutdown 0x{code:x})", "RESULT: PASS"]
     got = transcript(r, name)
     if got != want:
         r.fail("the hypercall guest printed:\n      " + "\n      ".join(got) +

@@ -28,6 +28,7 @@ from gradelib import kvm_vmx_available, run_bochs, run_qemu_kvm
 from test_lab1_equivalence import comparable, diff_lines, domain_end, domain_id, expect_exit, transcript
 from test_lab3_svm import (BatchRun, expect_dirty_pages_counted, expect_hypercalls, expect_outside_access_crashes_alone,
                             expect_mmio_lines, expect_populated_on_first_touch)
+from test_lab1_hypercall import expect_lines, expected_xen_abi
 
 pytestmark = [pytest.mark.handout("labs/lab3/README.md; docs/bochs.md"), pytest.mark.slow]
 
@@ -56,6 +57,7 @@ DOMAINS = [
     ("idle", "image", "dirty", "mode=nested dirtylog=1 touch=0"),
     ("attack", "image", "paging_attack", "mode=nested only=outside"),
     ("hypercall", "image", "hypercall", "mode=nested"),
+    ("xen", "image", "xen_abi", "mode=nested"),
     ("fpu-nested", "image", "fpu_state", "mode=nested salt=1"),
     ("fpu-shadow", "image", "fpu_state", "type=hvm mode=shadow mem=8M salt=2"),
 ]
@@ -236,5 +238,14 @@ def test_vmx_access_outside_guest_memory_is_an_ept_violation(vmx):
 @pytest.mark.student
 def test_vmx_vmcall_hypercalls(vmx):
     """VMCALL (exit reason 18) is the HVM guest's door, with the same ABI as the PV `int $0x82`:
-    console_write, the error returns, yield, and shutdown with the guest's own code."""
+    console_io, the error returns, sched_op yield, and shutdown with the guest's own code."""
     expect_hypercalls(vmx, "hypercall", "vmcall")
+
+
+@pytest.mark.points(2)
+@pytest.mark.student
+def test_vmx_xen_cpuid_and_hypercall_page(vmx):
+    """The same Xen leaves under VMX, and hypercall-page stubs that hold VMCALL (0f 01 c1), not VMMCALL."""
+    r = vmx.domain("xen")
+    expect_lines(r, transcript(r, "xen"), expected_xen_abi(vmx.nonce, hvm="vmx"))
+    expect_exit(r, "xen")

@@ -152,7 +152,7 @@ void guest_irq_restore(unsigned long flags);
 bool guest_irqs_enabled(void);
 /** Enable interrupts and wait until one has been handled. */
 void guest_wait_for_interrupt(void);
-/** The pv build's shared-info page (hypercall.h), NULL in other builds. */
+/** The pv build's shared-info page (a struct shared_info, xen.h), NULL in other builds. */
 void *guest_shared_info(void);
 /** @} */
 

@@ -6,14 +6,17 @@
  * and relies on each one trapping; this build changes the guest instead
  * (Xen's paravirtualization, 2003; Linux's pv_ops are the same idea behind
  * one interface):
- * - console: a whole line per console_write hypercall, not a trapped OUT
- *   per character;
- * - exit: the shutdown hypercall;
- * - the interrupt flag: the shared-info page's irq_mask, an ordinary memory
- *   write that cannot trap, so it cannot be silently ignored as POPF is at
- *   CPL 3. After unmasking, the guest checks irq_pending and asks for the
- *   waiting interrupt with event_check (Xen: evtchn_upcall_mask and
- *   evtchn_upcall_pending).
+ * - console: a whole line per console_io(CONSOLEIO_write) hypercall, not a
+ *   trapped OUT per character;
+ * - exit: sched_op(SCHEDOP_shutdown) with the exit code as the reason
+ *   (docs/exit-codes.md);
+ * - the interrupt flag: vcpu_info[0].evtchn_upcall_mask in Xen's
+ *   shared-info page, an ordinary memory write that cannot trap, so it
+ *   cannot be silently ignored as POPF is at CPL 3. After unmasking, the
+ *   guest checks evtchn_upcall_pending and, if set, makes a hypercall that
+ *   does nothing (xen_version, as Linux does) so the hypervisor delivers
+ *   what waits on its way back;
+ * - waiting: sched_op(SCHEDOP_block), which unmasks and sleeps.
  * The hypervisor also honours CLI/STI/HLT on this mask, so code that still
  * uses them (a test on purpose) sees one consistent virtual IF.
  */
@@ -27,10 +30,10 @@
 
 /* A whole page: the hypervisor owns all of it once it is registered. */
 static union {
-	struct guest_shared_info info;
+	struct shared_info info;
 	char page[4096];
 } shared_page __attribute__((aligned(4096)));
-#define shared (shared_page.info)
+#define shared (shared_page.info.vcpu_info[0])
 
 static char line[LINE_MAX];
 static size_t line_length;
@@ -47,18 +50,18 @@ const char *platform_name(void)
 static void flush_line(void)
 {
 	if (line_length)
-		hypercall2(HYPERCALL_CONSOLE_WRITE, (uint64_t)(uintptr_t)line, line_length);
+		xen_console_write(line, line_length);
 	line_length = 0;
 }
 
 void platform_init(void)
 {
-	/* Virtual IF is 0 at entry; registering the page makes irq_mask = 1
-	 * say so. Nothing can be printed on failure except through the
-	 * console hypercall itself, so do that and stop. */
-	if (hypercall1(HYPERCALL_SHARED_INFO, (uint64_t)(uintptr_t)&shared) != 0) {
-		static const char message[] = "RESULT: ERROR the shared_info hypercall failed\n";
-		hypercall2(HYPERCALL_CONSOLE_WRITE, (uint64_t)(uintptr_t)message, sizeof(message) - 1);
+	/* Virtual IF is 0 at entry; registering the page makes
+	 * evtchn_upcall_mask = 1 say so. Nothing can be printed on failure
+	 * except through the console hypercall itself, so do that and stop. */
+	if (xen_map_shared_info(&shared_page) != 0) {
+		static const char message[] = "RESULT: ERROR mapping the shared-info page failed\n";
+		xen_console_write(message, sizeof(message) - 1);
 		platform_exit(GUEST_EXIT_ERROR);
 	}
 }
@@ -73,7 +76,7 @@ void platform_putc(char c)
 GUEST_NORETURN void platform_exit(enum guest_exit_code code)
 {
 	flush_line();
-	hypercall1(HYPERCALL_SHUTDOWN, code);
+	xen_shutdown(code);
 	/* Not reached on Hypatia. Anywhere else, try the debug-exit port. */
 	for (;;)
 		outl(DEBUG_EXIT_PORT, code);
@@ -81,33 +84,39 @@ GUEST_NORETURN void platform_exit(enum guest_exit_code code)
 
 void *platform_shared_info(void)
 {
-	return &shared;
+	return &shared_page.info;
 }
 
 void platform_irq_disable(void)
 {
-	SHARED(irq_mask) = 1;
+	SHARED(evtchn_upcall_mask) = 1;
 	__asm__ volatile("" ::: "memory");
+}
+
+/* Something waits (an event, or the emulated PIC's interrupt): any
+ * hypercall makes the hypervisor deliver it before returning. */
+static void take_pending(void)
+{
+	xen_version(XENVER_version, NULL);
 }
 
 void platform_irq_enable(void)
 {
 	__asm__ volatile("" ::: "memory");
-	SHARED(irq_mask) = 0;
-	/* An interrupt that arrived while masked waits: ask for it now. */
-	if (SHARED(irq_pending))
-		hypercall0(HYPERCALL_EVENT_CHECK);
+	SHARED(evtchn_upcall_mask) = 0;
+	if (SHARED(evtchn_upcall_pending))
+		take_pending();
 }
 
 bool platform_irqs_enabled(void)
 {
-	return !SHARED(irq_mask);
+	return !SHARED(evtchn_upcall_mask);
 }
 
 /* The same bit as RFLAGS.IF, so a saved state reads the same everywhere. */
 unsigned long platform_irq_save(void)
 {
-	unsigned long flags = SHARED(irq_mask) ? 0 : X86_RFLAGS_IF;
+	unsigned long flags = SHARED(evtchn_upcall_mask) ? 0 : X86_RFLAGS_IF;
 	platform_irq_disable();
 	return flags;
 }
@@ -122,13 +131,8 @@ void platform_irq_restore(unsigned long flags)
 
 void platform_wait_for_interrupt(void)
 {
-	/* Unmask; a pending interrupt is delivered by event_check at once.
-	 * Otherwise HLT: it traps, and the hypervisor blocks the vCPU until
-	 * the next virtual interrupt (it reads the mask we just cleared). */
+	/* SCHEDOP_block unmasks and sleeps until the next virtual interrupt;
+	 * one that already waits is delivered at once, on the way back. */
 	__asm__ volatile("" ::: "memory");
-	SHARED(irq_mask) = 0;
-	if (SHARED(irq_pending))
-		hypercall0(HYPERCALL_EVENT_CHECK);
-	else
-		hlt();
+	xen_sched_op(SCHEDOP_block, NULL);
 }

@@ -138,20 +138,18 @@ static void bench_cpuid(void)
 }
 
 /* A hypercall that does nothing (an unknown number): the bare round trip,
- * through `int $0x82` (pv) or VMMCALL/VMCALL (a hardware-assisted Hypatia
- * domain, recognised by CPUID's hypervisor leaf; the vendor picks). */
+ * through `int $0x82` (pv) or VMMCALL/VMCALL (a hardware-assisted domain of
+ * a Xen-compatible hypervisor, recognised by CPUID leaf 0x40000000; the
+ * vendor picks). */
 enum door { DOOR_NONE, DOOR_INT_0X82, DOOR_VMCALL, DOOR_VMMCALL };
 
-static enum door hypercall_door(void)
+static enum door bench_door(void)
 {
 	if (strcmp(guest_platform(), "pv") == 0)
 		return DOOR_INT_0X82;
-	uint32_t a, b, c, d;
-	cpuid(0x40000000, 0, &a, &b, &c, &d);
-	if (memcmp(&b, "Hypa", 4) != 0 || memcmp(&c, "tiaH", 4) != 0 || memcmp(&d, "ypat", 4) != 0)
+	if (!hypercall_find_xen())
 		return DOOR_NONE;
-	cpuid(0, 0, &a, &b, &c, &d);
-	return memcmp(&b, "Genu", 4) == 0 ? DOOR_VMCALL : DOOR_VMMCALL;
+	return hypercall_door == HYPERCALL_DOOR_VMCALL ? DOOR_VMCALL : DOOR_VMMCALL;
 }
 
 static void bench_hypercall(enum door door)
@@ -160,7 +158,7 @@ static void bench_hypercall(enum door door)
 	for (uint64_t i = 0; i < TRAPPING_ITERATIONS * scale; i++) {
 		uint64_t result = 1000;
 		if (door == DOOR_INT_0X82)
-			result = (uint64_t)hypercall0(1000);
+			result = (uint64_t)hypercall3(1000, 0, 0, 0);
 		else if (door == DOOR_VMCALL)
 			__asm__ volatile("vmcall" : "+a"(result) : : "memory");
 		else
@@ -342,7 +340,7 @@ void guest_main(void)
 	if (!guest_cmdline_get("only", only, sizeof(only)))
 		only[0] = '\0';
 	scale = guest_cmdline_u64("dry", 0) ? 0 : 1;
-	enum door door = hypercall_door();
+	enum door door = bench_door();
 	if (wanted("cpu_loop"))
 		bench_loop(nonce);
 	if (wanted("cpuid"))

@@ -51,15 +51,28 @@ void guest_main(void)
 		uint64_t garbage = nonce * 0x9e3779b97f4a7c15ull | 1ull << 63;
 		gprintf("hypercall 0x%lx: %ld\n", garbage,
 			hypercall5(garbage, garbage, ~garbage, garbage >> 3, garbage << 5, 7));
-		/* The hypervisor's own memory, page 0, a wrapping length. */
-		gprintf("console_write(hypervisor address): %ld\n",
-			hypercall2(HYPERCALL_CONSOLE_WRITE, 0xffff800000000000ull + (garbage & 0xfffff000), 8));
-		gprintf("console_write(page 0): %ld\n", hypercall2(HYPERCALL_CONSOLE_WRITE, 0x10, 8));
-		gprintf("console_write(wrapping length): %ld\n",
-			hypercall2(HYPERCALL_CONSOLE_WRITE, 0x200000, ~0ull - 0x100));
-		gprintf("shared_info(unaligned): %ld\n", hypercall1(HYPERCALL_SHARED_INFO, 0x200010));
-		gprintf("shared_info(outside memory): %ld\n", hypercall1(HYPERCALL_SHARED_INFO, garbage << 12));
-		gprintf("set_timer(vector 7): %ld\n", hypercall2(HYPERCALL_SET_TIMER, 1000, 7));
+		/* The hypervisor's own memory, page 0, a length past the end. */
+		gprintf("console_io(hypervisor address): %ld\n",
+			xen_console_write((void *)(0xffff800000000000ull + (garbage & 0xfffff000)), 8));
+		gprintf("console_io(page 0): %ld\n", xen_console_write((void *)0x10, 8));
+		gprintf("console_io(length past the end): %ld\n", xen_console_write((void *)0x200000, ~0ull - 0x100));
+		struct xen_add_to_physmap map = {.domid = DOMID_SELF, .space = XENMAPSPACE_shared_info, .gpfn = garbage};
+		gprintf("add_to_physmap(outside memory): %ld\n", xen_memory_op(XENMEM_add_to_physmap, &map));
+		map.gpfn = 0x200, map.space = 7;
+		gprintf("add_to_physmap(space 7): %ld\n", xen_memory_op(XENMEM_add_to_physmap, &map));
+		gprintf("add_to_physmap(page 0 pointer): %ld\n", xen_memory_op(XENMEM_add_to_physmap, (void *)0x8));
+		struct xen_hvm_param param = {.domid = DOMID_SELF, .index = HVM_PARAM_CALLBACK_IRQ,
+					      .value = HVM_CALLBACK_VECTOR(7)};
+		gprintf("hvm_op(CALLBACK_IRQ vector 7): %ld\n", xen_hvm_op(HVMOP_set_param, &param));
+		struct vcpu_set_periodic_timer period = {.period_ns = garbage % 1000000};
+		gprintf("vcpu_op(set_periodic_timer under 1 ms): %ld\n",
+			xen_vcpu_op(VCPUOP_set_periodic_timer, 0, &period));
+		gprintf("vcpu_op(vcpu %u): %ld\n", (unsigned)(1 + garbage % 100),
+			xen_vcpu_op(VCPUOP_stop_periodic_timer, (unsigned)(1 + garbage % 100), NULL));
+		struct evtchn_port_arg port = {.port = (uint32_t)garbage};
+		gprintf("event_channel_op(send to port 0x%x): %ld\n", port.port, xen_event_channel_op(EVTCHNOP_send, &port));
+		struct sched_shutdown reason = {.reason = 6 + garbage % 10};
+		gprintf("sched_op(shutdown reason %u): %ld\n", reason.reason, xen_sched_op(SCHEDOP_shutdown, &reason));
 		guest_pass();
 	} else if (strcmp(how, "vmrun") == 0) {
 		__asm__ volatile("xorl %%eax, %%eax; vmrun" ::: "rax", "memory");

@@ -6,6 +6,7 @@
 #define HYPATIA_DOMAIN_H
 
 #include "types.h"
+#include "event_channel.h"
 #include "shadow.h"
 #include "vdev.h"
 
@@ -59,11 +60,10 @@ struct domain {
 	bool umip;                       /**< run with CR4.UMIP (option umip=0 turns it off, lab 1's lesson) */
 	struct vpic pic;                 /**< emulated 8259 pair */
 	struct vpit pit;                 /**< emulated 8254 */
-	uint64_t shared_info_gpa;        /**< the shared-info page (0: none registered) */
-	uint64_t timer_period_ticks;     /**< set_timer hypercall: period in hypervisor ticks (0: off) */
-	uint64_t timer_next_tick;        /**< set_timer hypercall: when it fires next */
-	uint8_t timer_vector;            /**< set_timer hypercall: the vector it raises */
-	uint64_t timer_count;            /**< set_timer hypercall: interrupts raised so far */
+	uint64_t shared_info_gpa;        /**< the shared-info page, Xen's layout (0: none registered; XENMEM_add_to_physmap) */
+	struct evtchn_table evtchn;      /**< its event channels and upcall vector (event_channel.h) */
+	uint64_t timer_period_ticks;     /**< VCPUOP_set_periodic_timer: period in hypervisor ticks (0: off) */
+	uint64_t timer_next_tick;        /**< VCPUOP_set_periodic_timer: when VIRQ_TIMER is raised next */
 	unsigned console_length;         /**< characters in @c console */
 };
 

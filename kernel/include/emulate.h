@@ -64,4 +64,18 @@ bool msr_emulate(struct vcpu *vcpu, bool write);
 /** CPUID for a hardware-assisted guest: the host's answers with SVM/VMX hidden and the hypervisor leaves added. */
 void cpuid_emulate(struct vcpu *vcpu);
 
+struct cpuid_regs;
+/**
+ * CPUID @p leaf if it is one of the hypervisor leaves (0x40000000-0x4000ffff):
+ * Xen's at 0x40000000, Hypatia's own at #HYPATIA_CPUID_BASE, zeros elsewhere
+ * (kernel/dom/xen_cpuid.c). False for any other leaf.
+ */
+bool xen_cpuid(struct vcpu *vcpu, uint32_t leaf, struct cpuid_regs *regs);
+/**
+ * WRMSR #XEN_HYPERCALL_PAGE_MSR of @p value: fill the guest page at
+ * guest-physical @p value with the 128 hypercall stubs. False (the caller
+ * raises \#GP) if it is not a page of the guest's memory.
+ */
+bool xen_hypercall_page(struct vcpu *vcpu, uint64_t value);
+
 #endif

@@ -111,12 +111,21 @@ bool pv_guest_tss_stack(struct vcpu *vcpu, unsigned index, uint64_t *rsp);
  * again (shadow_root_for()); a change of mode is counted.
  */
 void pv_switch_mode(struct vcpu *vcpu, uint8_t cpl, uint16_t cs, uint16_t ss);
-/** The shared-info page's interrupt mask says masked (or the virtual IF is 0 when there is none). */
+/**
+ * The virtual IF is 0: the vCPU's evtchn_upcall_mask in the shared-info page
+ * is set (Xen's virtual IF), or, before the guest registered a page, the
+ * virtual IF kept in vcpu->virtual_if is 0.
+ */
 bool pv_interrupts_masked(struct vcpu *vcpu);
-/** Set the virtual IF (and the shared-info mask, if registered). */
+/** Set the virtual IF (and clear or set evtchn_upcall_mask, if a shared-info page is registered). */
 void pv_set_virtual_if(struct vcpu *vcpu, bool enabled);
-/** Write the shared-info page's pending flag and tick count (no-op without one). */
-void pv_publish_pending(struct vcpu *vcpu, bool pending, uint64_t ticks);
+/**
+ * Show the emulated PIC's waiting interrupt in evtchn_upcall_pending, so a
+ * guest that unmasks with a plain store knows to make a hypercall to take it
+ * (Hypatia's PV guests keep a PC's PIC; Xen's have only events). Cleared
+ * again once neither the PIC nor an event channel has anything pending.
+ */
+void pv_publish_pending(struct vcpu *vcpu, bool pic_pending);
 /** @} */
 
 #endif

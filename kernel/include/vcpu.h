@@ -122,12 +122,12 @@ struct vcpu {
 	uint64_t xcr0;              /**< the guest's XCR0, saved while it does not run (xstate.h) */
 	void *xsave_area;           /**< its x87/SSE/AVX registers while it does not run (XSAVE format) */
 	bool virtual_if;            /**< pv: the guest's interrupt flag, kept by the hypervisor */
+	uint8_t cpl;                /**< hvm: the guest's CPL at its last exit (VMCB CPL; VMX: SS.DPL) */
 	uint8_t virtual_cpl;        /**< pv: the guest's privilege level, 0 (its kernel) or 3 (its user mode); both really run at CPL 3 */
 	uint16_t virtual_cs;        /**< pv: the CS selector the guest believes it runs with (#PV_GUEST_CS in its kernel) */
 	uint16_t virtual_ss;        /**< pv: the SS selector it believes it has (0 in its kernel after an entry from user mode) */
 	bool sti_shadow;            /**< pv: the instruction after STI runs before any interrupt */
 	bool step_one;              /**< pv: run one instruction only (single-step out of the STI shadow) */
-	bool timer_pending;         /**< the set_timer hypercall's interrupt waits for delivery */
 	bool halted;                /**< waiting in HLT for an interrupt */
 	bool yielded;               /**< gave up the rest of its slice (yield hypercall) */
 	const struct vcpu_ops *ops; /**< the backend */

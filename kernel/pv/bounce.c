@@ -67,13 +67,17 @@ enum emulation_result pv_emulate_iret(struct vcpu *vcpu, const struct insn *insn
 
 /*
  * LAB 1: if the virtual IF allows (pv_interrupts_masked) and no STI shadow
- * is in effect, deliver the highest-priority pending interrupt: first the
- * PIC's (vpic_pending_vector, then vpic_acknowledge), else the set_timer
- * hypercall's (vcpu->timer_pending, domain->timer_vector).
+ * is in effect, deliver the highest-priority pending interrupt as an
+ * external interrupt: first the PIC's (vpic_pending_vector, then
+ * vpic_acknowledge), else the event-channel upcall (evtchn_upcall_pending:
+ * the guest's shared-info page says evtchn_upcall_pending) on the vector
+ * the guest chose, domain->evtchn.callback_vector. The upcall is
+ * level-triggered, as in Xen: do not clear anything, the guest's handler
+ * clears evtchn_upcall_pending itself (docs/hypercalls.md, "Event channels").
  */
 void pv_deliver_pending_interrupt(struct vcpu *vcpu)
 {
-	bool pending = vpic_pending_vector(vcpu->domain) >= 0 || vcpu->timer_pending;
+	bool pending = vpic_pending_vector(vcpu->domain) >= 0 || evtchn_upcall_pending(vcpu);
 	if (pending && !pv_interrupts_masked(vcpu))
 		domain_crash(vcpu->domain, "LAB 1: pv_deliver_pending_interrupt() is not implemented: an interrupt "
 					   "is pending (labs/lab1/README.md part 3)");

@@ -14,14 +14,6 @@
 #include "trap.h"
 #include "vcpu.h"
 
-/* The shared-info page's layout: docs/hypercalls.md. */
-struct shared_info {
-	uint8_t irq_mask;
-	uint8_t irq_pending;
-	uint8_t reserved[6];
-	uint64_t ticks;
-};
-
 uint64_t pv_operand_address(struct vcpu *v, const struct insn *insn)
 {
 	uint64_t regs[16];
@@ -166,33 +158,32 @@ bool pv_write_guest(struct vcpu *v, uint64_t va, const void *buf, size_t size)
 	return false;
 }
 
-static struct shared_info *shared_info(struct vcpu *v)
-{
-	uint64_t gpa = v->domain->shared_info_gpa;
-	return gpa ? phys_to_virt(domain_gpa_to_hpa(v->domain, gpa)) : NULL;
-}
-
+/* Once a shared-info page is registered, the virtual IF *is* the vCPU's
+ * evtchn_upcall_mask (inverted), Xen's: the guest flips it with a plain
+ * store, CLI/STI/POPF-free, and CLI/STI that still trap change the same byte. */
 bool pv_interrupts_masked(struct vcpu *v)
 {
-	struct shared_info *info = shared_info(v);
-	return info ? info->irq_mask != 0 : !v->virtual_if;
+	struct shared_info *info = domain_shared_info(v->domain);
+	return info ? __atomic_load_n(&info->vcpu_info[v->id].evtchn_upcall_mask, __ATOMIC_SEQ_CST) != 0
+		    : !v->virtual_if;
 }
 
 void pv_set_virtual_if(struct vcpu *v, bool enabled)
 {
-	struct shared_info *info = shared_info(v);
+	struct shared_info *info = domain_shared_info(v->domain);
 	v->virtual_if = enabled;
 	if (info)
-		info->irq_mask = !enabled;
+		__atomic_store_n(&info->vcpu_info[v->id].evtchn_upcall_mask, !enabled, __ATOMIC_SEQ_CST);
 }
 
-/* Tell a paravirtualized guest an interrupt waits, so it can ask for it
- * (event_check) after unmasking without trapping. */
-void pv_publish_pending(struct vcpu *v, bool pending, uint64_t ticks)
+void pv_publish_pending(struct vcpu *v, bool pic_pending)
 {
-	struct shared_info *info = shared_info(v);
-	if (info) {
-		info->irq_pending = pending;
-		info->ticks = ticks;
-	}
+	struct shared_info *info = domain_shared_info(v->domain);
+	if (!info)
+		return;
+	struct vcpu_info *vi = &info->vcpu_info[v->id];
+	if (pic_pending)
+		__atomic_store_n(&vi->evtchn_upcall_pending, 1, __ATOMIC_SEQ_CST);
+	else if (!__atomic_load_n(&vi->evtchn_pending_sel, __ATOMIC_SEQ_CST))
+		__atomic_store_n(&vi->evtchn_upcall_pending, 0, __ATOMIC_SEQ_CST);
 }

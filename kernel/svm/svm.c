@@ -194,6 +194,7 @@ static void svm_run(struct vcpu *v)
 	v->regs.rsp = *vmcb_u64(s, VMCB_RSP);
 	v->regs.rip = *vmcb_u64(s, VMCB_RIP);
 	v->regs.rflags = *vmcb_u64(s, VMCB_RFLAGS);
+	v->cpl = s->vmcb[VMCB_CPL] & 3;
 	s->exit_rip = v->regs.rip;
 	v->cr2 = *vmcb_u64(s, VMCB_CR2);
 	if (!shadow) { /* under shadow paging the virtual CR0/3/4 are ours, changed only by intercepts */
@@ -221,8 +222,8 @@ static void svm_deliver_pending(struct vcpu *v)
 	struct svm_state *s = v->backend;
 	struct domain *d = v->domain;
 	int vector = vpic_pending_vector(d);
-	bool timer = vector < 0 && v->timer_pending;
-	if (vector < 0 && !timer)
+	bool upcall = vector < 0 && evtchn_upcall_pending(v);
+	if (vector < 0 && !upcall)
 		return;
 	end_interrupt_shadow_if_stepped(v, s);
 	bool can_take = (v->regs.rflags & RFLAGS_IF) && !(*vmcb_u64(s, VMCB_INTERRUPT_SHADOW) & 1) &&
@@ -235,9 +236,8 @@ static void svm_deliver_pending(struct vcpu *v)
 		}
 		return;
 	}
-	if (timer) {
-		v->timer_pending = false;
-		vector = d->timer_vector;
+	if (upcall) {
+		vector = d->evtchn.callback_vector; /* Xen's callback vector: no LAPIC, no EOI */
 	} else {
 		vpic_acknowledge(d);
 	}

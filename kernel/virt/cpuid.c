@@ -6,34 +6,19 @@
  * MONITOR/MWAIT (as KVM does by default), the "hypervisor
  * present" bit is set (CPUID.1:ECX[31], reserved for this use), OSXSAVE
  * (CPUID.1:ECX[27]) reports the guest's CR4 rather than the hypervisor's,
- * and the leaves from 0x40000000 identify the hypervisor, as KVM and Xen do
- * (signature "HypatiaHypat" in EBX:ECX:EDX). Leaf 0xD needs no change: it
+ * and the leaves from 0x40000000 identify the hypervisor: Xen's, then the
+ * kit's own (kernel/dom/xen_cpuid.c). Leaf 0xD needs no change: it
  * is asked while the guest's own XCR0 is loaded (xstate.c).
  */
 #include "emulate.h"
 #include "vcpu.h"
 #include "x86.h"
 
-#define HYPERVISOR_LEAF 0x40000000u
-
-static uint32_t le32(const char *s)
-{
-	return (uint32_t)s[0] | (uint32_t)s[1] << 8 | (uint32_t)s[2] << 16 | (uint32_t)s[3] << 24;
-}
-
 void cpuid_emulate(struct vcpu *v)
 {
 	uint32_t leaf = (uint32_t)v->regs.rax, subleaf = (uint32_t)v->regs.rcx;
 	struct cpuid_regs r;
-	if (leaf >= HYPERVISOR_LEAF && leaf < HYPERVISOR_LEAF + 0x100) {
-		r = (struct cpuid_regs){0};
-		if (leaf == HYPERVISOR_LEAF) {
-			r.eax = HYPERVISOR_LEAF; /* the highest hypervisor leaf */
-			r.ebx = le32("Hypa");
-			r.ecx = le32("tiaH");
-			r.edx = le32("ypat");
-		}
-	} else {
+	if (!xen_cpuid(v, leaf, &r)) {
 		r = cpuid(leaf, subleaf);
 		if (leaf == 1) {
 			r.ecx = (r.ecx & ~(1u << 5)) | (1u << 31); /* no VMX; a hypervisor is present */

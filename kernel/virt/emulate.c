@@ -194,7 +194,7 @@ static enum emulation_result dispatch(struct vcpu *v, const struct insn *insn)
 		 * right after, as on hardware; if none is, no step is needed. */
 		if (pv_interrupts_masked(v)) {
 			v->sti_shadow = true;
-			v->step_one = vpic_pending_vector(v->domain) >= 0 || v->timer_pending;
+			v->step_one = vpic_pending_vector(v->domain) >= 0 || evtchn_upcall_pending(v);
 		}
 		pv_set_virtual_if(v, true);
 		return EMULATE_DONE;

@@ -13,6 +13,7 @@
  *   (the way into long mode, APM Vol. 2 §14.6, SDM Vol. 3A §9.8.5); LMA is
  *   the CPU's. SVME and every other bit stay as they are: setting them is #GP,
  *   as on a CPU that has no SVM.
+ * - 0x40000000, Xen's hypercall-page MSR: writing a page's address fills it.
  * - IA32_TIME_STAMP_COUNTER: a write becomes an offset, never reaches the host.
  * - IA32_APIC_BASE: the guest's own view.
  * - Anything else that comes here is an MSR the guest must believe absent —
@@ -50,6 +51,10 @@ bool msr_emulate(struct vcpu *v, bool write)
 				shadow_flush(v);
 		}
 		value = v->efer;
+		break;
+	case XEN_HYPERCALL_PAGE_MSR: /* write-only: the hypercall page (xen_cpuid.c) */
+		if (!write || !xen_hypercall_page(v, value))
+			goto fault;
 		break;
 	case MSR_TIME_STAMP_COUNTER:
 		if (write)

@@ -10,6 +10,7 @@
 #include "cpu.h"
 #include "domain.h"
 #include "emulate.h"
+#include "event_channel.h"
 #include "hypercall.h"
 #include "ioport.h"
 #include "paging.h"
@@ -231,11 +232,11 @@ static void update_timers(struct vcpu *v)
 	vpit_update(d, now);
 	vuart_poll_input(d); /* what was typed on the console, for a guest that listens */
 	if (d->timer_period_ticks && now >= d->timer_next_tick) {
-		v->timer_pending = true;
-		d->timer_count++;
+		evtchn_send_virq(d, VIRQ_TIMER); /* ticks missed meanwhile are one event */
 		d->timer_next_tick += d->timer_period_ticks * ((now - d->timer_next_tick) / d->timer_period_ticks + 1);
 	}
-	pv_publish_pending(v, v->timer_pending || vpic_pending_vector(d) >= 0, d->timer_count);
+	if (!d->hvm)
+		pv_publish_pending(v, vpic_pending_vector(d) >= 0);
 }
 
 void vcpu_run_slice(struct vcpu *v)

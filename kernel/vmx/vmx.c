@@ -472,6 +472,7 @@ static void vmx_run(struct vcpu *v)
 	v->regs.rsp = vmread(VMCS_GUEST_RSP);
 	v->regs.rip = vmread(VMCS_GUEST_RIP);
 	v->regs.rflags = vmread(VMCS_GUEST_RFLAGS);
+	v->cpl = (vmread(VMCS_GUEST_ES_ACCESS + 2 * VMX_SS) >> 5) & 3; /* SS.DPL is the CPL (SDM Vol. 3C §25.4.1) */
 	s->exit_rip = v->regs.rip;
 	v->cr0 = (vmread(VMCS_GUEST_CR0) & ~s->cr0_mask) | (vmread(VMCS_CR0_READ_SHADOW) & s->cr0_mask);
 	if (!shadow) /* under shadow paging the guest's CR3 is ours, changed only by intercepts */
@@ -508,8 +509,8 @@ static void vmx_deliver_pending(struct vcpu *v)
 	struct vmx_state *s = v->backend;
 	struct domain *d = v->domain;
 	int vector = vpic_pending_vector(d);
-	bool timer = vector < 0 && v->timer_pending;
-	if (vector < 0 && !timer)
+	bool upcall = vector < 0 && evtchn_upcall_pending(v);
+	if (vector < 0 && !upcall)
 		return;
 	if (!vmcs_load(s->vmcs_pa))
 		return;
@@ -524,9 +525,8 @@ static void vmx_deliver_pending(struct vcpu *v)
 		}
 		return;
 	}
-	if (timer) {
-		v->timer_pending = false;
-		vector = d->timer_vector;
+	if (upcall) {
+		vector = d->evtchn.callback_vector; /* Xen's callback vector: no LAPIC, no EOI */
 	} else {
 		vpic_acknowledge(d);
 	}

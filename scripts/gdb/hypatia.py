@@ -343,7 +343,7 @@ CPU holds the live ones (GDB's `info registers`).
         print(f"  rip    {rip:#x}{symbol_for(rip)}")
         print(f"  rflags {flags(rflags, RFLAGS_BITS)} IOPL={rflags >> 12 & 3}")
         print(f"  virtual IF {int(vcpu['virtual_if'])}  (STI shadow {int(vcpu['sti_shadow'])}, "
-              f"timer pending {int(vcpu['timer_pending'])})")
+              f"upcall vector {int(d['evtchn']['callback_vector'])}, shared info {int(d['shared_info_gpa']):#x})")
         print(f"  cr0 {flags(int(vcpu['cr0']), CR0_BITS)}")
         print(f"  cr2 {int(vcpu['cr2']):#x}  cr3 {int(vcpu['cr3']):#x}  cr8 {int(vcpu['cr8']):#x}")
         print(f"  cr4 {flags(int(vcpu['cr4']), CR4_BITS)}")

@@ -117,9 +117,8 @@ void pv_deliver_pending_interrupt(struct vcpu *v)
 	int vector = vpic_pending_vector(d);
 	if (vector >= 0) {
 		vpic_acknowledge(d);
-	} else if (v->timer_pending) {
-		v->timer_pending = false;
-		vector = d->timer_vector;
+	} else if (evtchn_upcall_pending(v)) {
+		vector = d->evtchn.callback_vector; /* level: the guest's handler clears the pending byte */
 	} else {
 		return;
 	}
