@@ -31,6 +31,7 @@ SOL ?=
 SOL_LABS := $(if $(filter all,$(SOL)),$(LAB_NUMBERS),$(subst $(comma),$(space),$(SOL)))
 VARIANT  := $(if $(strip $(SOL_LABS)),sol-$(subst $(space),-,$(strip $(SOL_LABS))),stub)
 BUILD    := build/$(VARIANT)
+SOL_ALL_VARIANT := sol-$(subst $(space),-,$(strip $(LAB_NUMBERS)))
 # A student file's source: the reference version of the latest overlaid lab
 # that has one, else the file in kernel/ itself.
 reverse  = $(if $(1),$(call reverse,$(wordlist 2,$(words $(1)),$(1))) $(firstword $(1)))
@@ -52,7 +53,7 @@ KERNEL_CFLAGS := -std=gnu11 -O2 -g -Wall -Wextra -Werror \
 KERNEL_LDFLAGS := -nostdlib -z max-page-size=0x1000 -z noexecstack --no-warn-rwx-segments -T kernel/kernel.ld
 
 .DEFAULT_GOAL := all
-all: $(KERNEL32) guests
+all: $(KERNEL32) guests dom0-image
 .PHONY: all
 
 # One rule per source, so an overlaid solution compiles to the same object path
@@ -182,6 +183,37 @@ $(DOM0_DISK): guests scripts/mkdom0disk
 	@scripts/mkdom0disk $@
 dom0-disk: $(DOM0_DISK)
 
+# Dom0 as the hypervisor boots it (domain 0), with this build's version of its student
+# file (lab 4's builder step; solutions/lab4/ with SOL=4 or all): $(BUILD)/guests/dom0.elf.
+DOM0_STUDENT_SRCS := guests/dom0/xl_build_load.c
+DOM0_IMAGE := $(BUILD)/guests/dom0.elf
+DOM0_VARIANT_OBJS := $(DOM0_STUDENT_SRCS:%=$(BUILD)/%.o)
+define dom0_student_rule
+$(BUILD)/$(1).o: $(call pick_src,$(1)) Makefile
+	@mkdir -p $$(dir $$@)
+	@echo "  CC      $$<"
+	@$(GUEST_CC) $(GUEST_CFLAGS) -iquote $(dir $(1)) -c $$< -o $$@
+endef
+$(foreach src,$(DOM0_STUDENT_SRCS),$(eval $(call dom0_student_rule,$(src))))
+$(DOM0_IMAGE): guests/image/image.ld $(GUEST_IMAGE_OBJS) $(GUEST_LIB_OBJS) $(DOM0_OBJS) $(DOM0_VARIANT_OBJS)
+	@mkdir -p $(@D)
+	@echo "  LD      $@"
+	@$(GUEST_LD) $(GUEST_LDFLAGS) -T $< -o $@ $(filter-out $(DOM0_STUDENT_SRCS:guests/%=$(GUEST_OBJ)/%.o),$(filter %.o,$^))
+dom0-image: $(DOM0_IMAGE)
+
+# The reference system to Dom0's prompt: the hypervisor with every solution, Dom0 as
+# domain 0 and its disk (a copy: what you change stays until the next make dom0).
+# Try: xl create /configs/hello-pv.cfg, xl list, xl create /configs/hello-hvm.cfg.
+DOM0_HV_ARGS ?= nonce=1
+dom0: deps-quiet
+	@$(MAKE) --no-print-directory -s SOL=all all
+	@$(MAKE) --no-print-directory -s $(DOM0_DISK)
+	@cp $(DOM0_DISK) build/dom0/disk-run.img
+	@echo "*** Hypatia with Dom0 (domain 0) and its disk build/dom0/disk-run.img. Try: xl create /configs/hello-pv.cfg, xl list. Ctrl-a x quits."
+	@$(PYTHON) scripts/qemu-status $(QEMU) $(QEMU_FLAGS) -serial mon:stdio -kernel build/$(SOL_ALL_VARIANT)/kernel/hypatia32.elf \
+		-append "$(DOM0_HV_ARGS)" -initrd "build/$(SOL_ALL_VARIANT)/guests/dom0.elf name=Domain-0 dom0 mem=32M nonce=1" \
+		-drive file=build/dom0/disk-run.img,format=raw,if=ide,index=0 $(QEMU_EXTRA)
+
 # Dom0 on QEMU alone, its disk as the IDE master: its drivers, filesystem and shell
 # without the hypervisor (a copy of the disk, so that the build's stays as made).
 dom0-native: guests $(DOM0_DISK)
@@ -192,7 +224,7 @@ dom0-native: guests $(DOM0_DISK)
 		-kernel build/guests/dom0/native/dom0.elf32 -append "nonce=1" \
 		-drive file=build/dom0/disk-native.img,format=raw,if=ide,index=0 || true
 
-.PHONY: dom0-disk dom0-native
+.PHONY: dom0-disk dom0-native dom0-image dom0
 
 # --- docs, handouts, dependencies ----------------------------------------------------------
 docs: deps-quiet

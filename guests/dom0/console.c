@@ -6,6 +6,7 @@
  * terminal in cooked mode would: backspace erases, Enter ends the line.
  */
 #include "dom0.h"
+#include "xc.h"
 #include "x86.h"
 
 #define COM1 0x3f8
@@ -14,8 +15,13 @@
 
 static char console_getc(void)
 {
-	while (!(inb(COM1 + UART_LSR) & LSR_DATA_READY))
-		__asm__ volatile("pause");
+	/* Under the hypervisor, the wait is the other domains' time. */
+	while (!(inb(COM1 + UART_LSR) & LSR_DATA_READY)) {
+		if (xc_on_xen)
+			xc_yield();
+		else
+			__asm__ volatile("pause");
+	}
 	return (char)inb(COM1);
 }
 

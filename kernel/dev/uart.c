@@ -16,7 +16,8 @@
  * reaches the PIC only while MCR.OUT2 is set, as on every PC serial card.
  *
  * Input: bytes typed on the hypervisor's own console (COM1 of the machine)
- * go to the receive FIFO of a domain whose driver enabled the
+ * go to Dom0's receive FIFO, as on Xen, whether its driver polls or takes
+ * the interrupt; without a Dom0, to a domain whose driver enabled the
  * received-data interrupt (vuart_poll_input).
  */
 #include "console.h"
@@ -218,7 +219,9 @@ void vuart_write(struct domain *d, uint16_t port, unsigned size, uint32_t value)
 void vuart_poll_input(struct domain *d)
 {
 	struct vuart *u = &d->uart;
-	if (!(u->ier & IER_RX) || (u->mcr & MCR_LOOP))
+	if (!d->privileged && (!(u->ier & IER_RX) || domain_lookup(0)))
+		return; /* the console's input is Dom0's when there is one */
+	if (u->mcr & MCR_LOOP)
 		return;
 	unsigned capacity = u->fcr & FCR_ENABLE ? VUART_FIFO : 1;
 	bool got = false;

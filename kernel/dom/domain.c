@@ -18,12 +18,13 @@
 #include "svm.h"
 #include "vcpu.h"
 #include "vmx.h"
+#include "x86.h"
 
 #define DEFAULT_MEMORY (16ull << 20)
 #define MAX_MEMORY (1ull << 30) /* 1 GiB: what the initial identity tables cover */
 #define GUEST_CMDLINE_MAX 512
 
-static unsigned next_domain_id = 1;
+unsigned next_domain_id = 1; /* Dom0 is 0; DomUs from 1, never reused while the host runs */
 
 /* "16M", "4096K", "2G" or bytes. Returns 0 for nonsense. */
 static uint64_t parse_size(const char *s)
@@ -46,6 +47,8 @@ struct domain_config {
 	bool dirty_logging;
 	bool umip;
 	bool shadow_cache;
+	bool dom0;          /* the module marked "dom0": domain 0, the privileged one (DESIGN §10) */
+	bool type_given;    /* type= or mode= was said: Dom0's default (hvm, nested) does not apply */
 	char guest_cmdline[GUEST_CMDLINE_MAX];
 };
 
@@ -62,7 +65,10 @@ static const char *parse_config(const char *options, struct domain_config *cfg)
 	cfg->dirty_logging = false;
 	cfg->umip = true;
 	cfg->shadow_cache = true;
+	cfg->dom0 = false;
+	cfg->type_given = false;
 	cfg->guest_cmdline[0] = '\0';
+	bool named = false;
 	size_t used = 0;
 	bool first = true;
 	size_t n;
@@ -78,6 +84,9 @@ static const char *parse_config(const char *options, struct domain_config *cfg)
 		if (strncmp(word, "name=", 5) == 0) {
 			if (!word[5] || strlcpy(cfg->name, word + 5, sizeof(cfg->name)) >= sizeof(cfg->name))
 				return "name= must have 1 to 31 characters";
+			named = true;
+		} else if (strcmp(word, "dom0") == 0) {
+			cfg->dom0 = true;
 		} else if (strncmp(word, "mem=", 4) == 0) {
 			cfg->memory = parse_size(word + 4);
 			if (cfg->memory < (1ull << 20) || cfg->memory > MAX_MEMORY || cfg->memory % PAGE_SIZE)
@@ -86,11 +95,13 @@ static const char *parse_config(const char *options, struct domain_config *cfg)
 			cfg->dirty_logging = true;
 		} else if (strcmp(word, "type=pv") == 0 || strcmp(word, "type=hvm") == 0) {
 			cfg->hvm = word[5] == 'h';
+			cfg->type_given = true;
 		} else if (strcmp(word, "umip=0") == 0 || strcmp(word, "umip=1") == 0) {
 			cfg->umip = word[5] == '1';
 		} else if (strcmp(word, "shadowcache=0") == 0 || strcmp(word, "shadowcache=1") == 0) {
 			cfg->shadow_cache = word[12] == '1';
 		} else if (strncmp(word, "mode=", 5) == 0) {
+			cfg->type_given = true;
 			if (strcmp(word + 5, "pv") == 0)
 				cfg->paging = PAGING_DIRECT;
 			else if (strcmp(word + 5, "shadow") == 0)
@@ -108,6 +119,11 @@ static const char *parse_config(const char *options, struct domain_config *cfg)
 			used += n;
 		}
 	}
+	/* Dom0 is an HVM guest on nested paging unless told otherwise (DESIGN §10). */
+	if (cfg->dom0 && !cfg->type_given)
+		cfg->hvm = true, cfg->paging = PAGING_NESTED;
+	if (cfg->dom0 && !named)
+		strlcpy(cfg->name, "Domain-0", sizeof(cfg->name));
 	/* Nested paging needs the hardware; direct mapping needs a deprivileged guest. */
 	if (cfg->paging == PAGING_NESTED)
 		cfg->hvm = true;
@@ -201,10 +217,12 @@ bool domain_write(struct domain *d, uint64_t gpa, const void *src, size_t size)
 	return copy_guest(d, gpa, (void *)src, size, true);
 }
 
-/* Give the domain its frames and, for pv, an address space mapping them at
- * guest-virtual == guest-physical with U=1. Page 0 stays unmapped so that a
- * guest's NULL dereference faults, as it would natively under the shim. */
-static bool allocate_memory(struct domain *d)
+const struct vcpu_ops *domain_backend(bool hvm)
+{
+	return !hvm ? &pv_vcpu_ops : cpu.vmx && cpu.ept && !cpu.svm ? &vmx_vcpu_ops : &svm_vcpu_ops;
+}
+
+bool domain_alloc_tables(struct domain *d)
 {
 	d->page_count = d->memory_bytes / PAGE_SIZE;
 	d->p2m = kzalloc(d->page_count * sizeof(uint64_t));
@@ -212,7 +230,15 @@ static bool allocate_memory(struct domain *d)
 	 * half in them: its root is its own. */
 	d->pml4 = d->ept ? ept_create()
 		: d->hvm && d->paging == PAGING_SHADOW ? paging_create_guest_root() : paging_create_address_space();
-	if (!d->p2m || !d->pml4)
+	return d->p2m && d->pml4;
+}
+
+/* Give the domain its frames and, for pv, an address space mapping them at
+ * guest-virtual == guest-physical with U=1. Page 0 stays unmapped so that a
+ * guest's NULL dereference faults, as it would natively under the shim. */
+static bool allocate_memory(struct domain *d)
+{
+	if (!domain_alloc_tables(d))
 		return false;
 	/* Nested paging: RAM comes on first touch, by nested page
 	 * fault (domain_populate), as Linux KVM populates guest memory. */
@@ -233,10 +259,29 @@ static bool allocate_memory(struct domain *d)
 	return true;
 }
 
+bool domain_start_vcpu(struct domain *d, uint64_t rip, uint64_t rsp, uint64_t rdi, bool shadow_cache)
+{
+	if (!d->vcpu && !(d->vcpu = vcpu_create(d, domain_backend(d->hvm))))
+		return false;
+	d->vcpu->regs.rip = rip;
+	d->vcpu->regs.rsp = rsp;
+	d->vcpu->regs.rdi = rdi;
+	d->vcpu->regs.rflags = 0x2;
+	/* HVM: long mode on identity tables of the hypervisor's making (shadow.c). */
+	if (d->paging != PAGING_DIRECT && !(d->vcpu->cr3 = shadow_build_initial_tables(d)))
+		return false;
+	if (d->paging == PAGING_SHADOW)
+		shadow_init(d, shadow_cache);
+	if (d->vcpu->ops == &svm_vcpu_ops) /* vmx loads CR3 from the vcpu at every entry */
+		svm_load_guest_cr3(d->vcpu);
+	return true;
+}
+
 void domain_destroy(struct domain *d)
 {
 	if (!d)
 		return;
+	foreign_unmap_all(d); /* Dom0's mappings of it, or (Dom0) its mappings of others */
 	if (d->vcpu)
 		vcpu_destroy(d->vcpu);
 	shadow_destroy(d); /* mode=shadow: every cached shadow root, d->pml4 among them */
@@ -297,6 +342,8 @@ struct domain *domain_create_with_initrd(const void *image, size_t size, const c
 	if (!problem && multiboot && !cpu.svm && !vmx_unrestricted_guest())
 		problem = "a native multiboot kernel starts with paging off, which needs VMX's unrestricted guest; "
 			  "this CPU lacks it";
+	if (!problem && cfg.dom0 && domain_lookup(0))
+		problem = "there is a Dom0 already (one module only may say dom0)";
 	if (problem) {
 		kprintf("[hv] domain '%s' refused: %s\n", cfg.name, problem);
 		return NULL;
@@ -307,14 +354,14 @@ struct domain *domain_create_with_initrd(const void *image, size_t size, const c
 		kprintf("[hv] domain '%s' refused: out of memory\n", cfg.name);
 		return NULL;
 	}
-	d->id = next_domain_id;
+	d->id = cfg.dom0 ? 0 : next_domain_id;
+	d->privileged = cfg.dom0;
 	strlcpy(d->name, cfg.name, sizeof(d->name));
 	d->memory_bytes = cfg.memory;
 	d->paging = cfg.paging;
 	d->hvm = cfg.hvm;
 	d->umip = cfg.umip;
-	const struct vcpu_ops *ops = !d->hvm ? &pv_vcpu_ops : cpu.vmx && cpu.ept && !cpu.svm ? &vmx_vcpu_ops
-											: &svm_vcpu_ops;
+	const struct vcpu_ops *ops = domain_backend(d->hvm);
 	d->lazy_memory = d->paging == PAGING_NESTED;
 	d->ept = d->lazy_memory && ops == &vmx_vcpu_ops;
 	/* Dirty logging rides on the nested page table's write protection
@@ -339,21 +386,11 @@ struct domain *domain_create_with_initrd(const void *image, size_t size, const c
 	      : multiboot ? multiboot_image_load(d, image)
 			  : image_load(d, image)) ||
 	    !domain_write(d, cmdline_gpa, cfg.guest_cmdline, strlen(cfg.guest_cmdline) + 1) ||
-	    !(d->vcpu = vcpu_create(d, ops))) {
+	    !domain_start_vcpu(d, info.entry, info.note.stack_top, cmdline_gpa, cfg.shadow_cache)) {
 		kprintf("[hv] domain '%s' refused: out of memory\n", cfg.name);
 		domain_destroy(d);
 		return NULL;
 	}
-	d->vcpu->regs.rip = info.entry;
-	d->vcpu->regs.rsp = info.note.stack_top;
-	d->vcpu->regs.rdi = cmdline_gpa;
-	d->vcpu->regs.rflags = 0x2;
-	if (d->paging != PAGING_DIRECT)
-		d->vcpu->cr3 = shadow_build_initial_tables(d);
-	if (d->paging == PAGING_SHADOW)
-		shadow_init(d, cfg.shadow_cache);
-	if (d->vcpu->ops == &svm_vcpu_ops) /* vmx loads CR3 from the vcpu at every entry */
-		svm_load_guest_cr3(d->vcpu);
 	if (multiboot) {
 		/* Multiboot spec §3.2: EAX the magic, EBX the information block. */
 		(d->ept ? vmx_enter_protected_mode : svm_enter_protected_mode)(d->vcpu);
@@ -367,7 +404,8 @@ struct domain *domain_create_with_initrd(const void *image, size_t size, const c
 		memset(d->dirty_bitmap, 0, d->memory_bytes / PAGE_SIZE / 8 + 1);
 		d->dirty_pages = 0;
 	}
-	next_domain_id++;
+	if (!cfg.dom0)
+		next_domain_id++;
 	kprintf("[hv] d%u '%s' created: %lu KiB, mode %s%s, entry 0x%lx, cmdline \"%s\"\n", d->id, d->name,
 		d->memory_bytes >> 10, d->vcpu->ops->name, d->paging == PAGING_SHADOW ? " (shadow paging)" : "",
 		info.entry, cfg.guest_cmdline);
@@ -383,6 +421,11 @@ void domain_console_putc(struct domain *d, char c)
 		return;
 	}
 	d->console[d->console_length] = '\0';
+	if (d->created_tsc) { /* made by Dom0's builder: how long from createdomain to its first line */
+		kprintf("[hv] d%u first console line %lu TSC cycles after createdomain\n", d->id,
+			rdtsc() - d->created_tsc);
+		d->created_tsc = 0;
+	}
 	kprintf("[d%u] %s\n", d->id, d->console);
 	d->console_length = 0;
 	if (c != '\n')
@@ -403,6 +446,7 @@ void domain_exit(struct domain *d, uint32_t code)
 	flush_console(d);
 	d->state = DOMAIN_EXITED;
 	d->exit_code = code;
+	d->shutdown_reason = code; /* SCHEDOP_shutdown with one of Xen's reasons says which after us */
 	kprintf("[hv] d%u exited: code 0x%x\n", d->id, code);
 }
 
@@ -412,6 +456,7 @@ void domain_crash(struct domain *d, const char *fmt, ...)
 		return;
 	flush_console(d);
 	d->state = DOMAIN_CRASHED;
+	d->shutdown_reason = SHUTDOWN_crash;
 	kprintf("[hv] d%u crashed: ", d->id);
 	va_list ap;
 	va_start(ap, fmt);

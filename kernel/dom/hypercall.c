@@ -13,6 +13,7 @@
  */
 #include "console.h"
 #include "domain.h"
+#include "domctl.h"
 #include "event_channel.h"
 #include "hypercall.h"
 #include "memlayout.h"
@@ -22,6 +23,7 @@
 #include "timer.h"
 #include "vcpu.h"
 #include "x86.h"
+#include "xen_domctl.h"
 
 /* Guest pointers are the guest's virtual addresses: through its own page
  * tables under shadow or nested paging, equal to guest-physical ones in
@@ -42,7 +44,7 @@ bool copy_to_guest(struct vcpu *v, uint64_t va, const void *src, size_t size)
 static int64_t console_io(struct vcpu *v, uint64_t cmd, uint64_t count, uint64_t buffer)
 {
 	if (cmd == CONSOLEIO_read)
-		return -XEN_EPERM; /* the hypervisor's console input is Dom0's (lab 4) */
+		return console_read(v, count, buffer); /* the hypervisor's console input is Dom0's */
 	if (cmd != CONSOLEIO_write)
 		return -XEN_ENOSYS;
 	count = (uint32_t)count; /* an unsigned int in Xen's prototype */
@@ -76,6 +78,7 @@ static int64_t shutdown(struct vcpu *v, uint32_t reason)
 	} else if (reason < ARRAY_SIZE(shutdown_reasons)) {
 		kprintf("[hv] d%u shut down: %s\n", v->domain->id, shutdown_reasons[reason]);
 		domain_exit(v->domain, 0);
+		v->domain->shutdown_reason = reason;
 	} else if (reason >= SHUTDOWN_HYPATIA_EXIT_CODE) {
 		domain_exit(v->domain, reason);
 	} else {
@@ -162,6 +165,8 @@ static int64_t memory_op(struct vcpu *v, uint64_t cmd, uint64_t arg, uint64_t un
 {
 	(void)unused;
 	struct xen_add_to_physmap x;
+	if (cmd == XENMEM_populate_physmap || cmd == XENMEM_add_to_physmap_batch || cmd == XENMEM_remove_from_physmap)
+		return memory_op_other_domain(v, cmd, arg); /* Dom0's (domctl.c) */
 	if (cmd != XENMEM_add_to_physmap)
 		return -XEN_ENOSYS;
 	if (!copy_from_guest(v, &x, arg, sizeof(x)))
@@ -230,6 +235,12 @@ static int64_t event_channel_op(struct vcpu *v, uint64_t cmd, uint64_t arg, uint
 	return evtchn_op(v, cmd, arg);
 }
 
+static int64_t domctl_op(struct vcpu *v, uint64_t arg, uint64_t unused1, uint64_t unused2)
+{
+	(void)unused1, (void)unused2;
+	return domctl(v, arg);
+}
+
 typedef int64_t (*hypercall_fn)(struct vcpu *v, uint64_t a1, uint64_t a2, uint64_t a3);
 
 static const hypercall_fn hypercalls[] = {
@@ -240,6 +251,7 @@ static const hypercall_fn hypercalls[] = {
 	[HYPERCALL_sched_op] = sched_op,
 	[HYPERCALL_event_channel_op] = event_channel_op,
 	[HYPERCALL_hvm_op] = hvm_op,
+	[HYPERCALL_domctl] = domctl_op,
 };
 
 void hypercall_dispatch(struct vcpu *v)

@@ -12,6 +12,7 @@
 #include "multiboot.h"
 #include "paging.h"
 #include "shadow.h"
+#include "string.h"
 #include "timer.h"
 #include "vdev.h"
 #include "vcpu.h"
@@ -45,16 +46,73 @@ static void idle_until_next_event(struct domain **domains, unsigned count)
 		cli();
 }
 
+struct domain *domain_lookup(unsigned id)
+{
+	for (unsigned i = 0; i < domain_count; i++)
+		if (domain_table[i]->id == id)
+			return domain_table[i];
+	return NULL;
+}
+
+bool domain_table_add(struct domain *d)
+{
+	if (domain_count >= DOMAIN_MAX)
+		return false;
+	domain_table[domain_count++] = d;
+	return true;
+}
+
+void domain_table_remove(struct domain *d)
+{
+	for (unsigned i = 0; i < domain_count; i++)
+		if (domain_table[i] == d) {
+			memmove(&domain_table[i], &domain_table[i + 1], (domain_count - i - 1) * sizeof(domain_table[0]));
+			domain_table[--domain_count] = NULL;
+			return;
+		}
+}
+
+/* One slice of @d's vCPU, its CPU time counted (xl list's Time(s)). */
+static void run_slice(struct domain *d)
+{
+	uint64_t start = vpit_clock();
+	/* A PV guest runs in its own address space; an HVM guest's is in its VMCB. */
+	if (!d->hvm)
+		write_cr3(d->pml4);
+	xstate_switch_in(d->vcpu);
+	vcpu_run_slice(d->vcpu);
+	xstate_switch_out(d->vcpu);
+	if (!d->hvm)
+		write_cr3(paging_kernel_pml4());
+	d->cpu_time_ns += (vpit_clock() - start) * 1000000000ull / VPIT_HZ;
+}
+
+static void print_domain_stats(struct domain *d)
+{
+	struct vcpu *v = d->vcpu;
+	kprintf("[hv] d%u exits:", d->id);
+	for (int r = 0; v && r < VCPU_EXIT_REASON_COUNT; r++)
+		if (v->exits[r])
+			kprintf(" %s=%lu", vcpu_exit_reason_name(r), v->exits[r]);
+	kprintf("\n");
+	if (d->paging == PAGING_SHADOW)
+		shadow_print_stats(d);
+	if (d->dirty_logging)
+		kprintf("[hv] d%u dirty log: %lu pages written\n", d->id, d->dirty_pages);
+	if (d->lazy_memory)
+		kprintf("[hv] d%u memory: %lu of %lu pages populated on first touch\n", d->id, d->pages_populated,
+			d->page_count);
+}
+
 void domains_run_all(void)
 {
 	const struct multiboot_info *mbi = boot_info;
-	struct domain **domains = domain_table;
-	unsigned count = 0, refused = 0;
+	unsigned refused = 0;
 	if (!(mbi->flags & MULTIBOOT_INFO_MODS) || mbi->mods_count == 0)
 		return;
 
 	const struct multiboot_module *mods = phys_to_virt(mbi->mods_addr);
-	for (uint32_t i = 0; i < mbi->mods_count && count < DOMAIN_MAX; i++) {
+	for (uint32_t i = 0; i < mbi->mods_count && domain_count < DOMAIN_MAX; i++) {
 		const char *options = mods[i].string ? (const char *)phys_to_virt(mods[i].string) : "";
 		const void *image = phys_to_virt(mods[i].mod_start);
 		size_t size = mods[i].mod_end - mods[i].mod_start;
@@ -70,54 +128,40 @@ void domains_run_all(void)
 		struct domain *d = domain_create_with_initrd(image, size, options, initrd, initrd_size);
 		refused += d == NULL;
 		if (d)
-			domains[count++] = d;
+			domain_table_add(d);
 	}
-	domain_count = count;
 
-	for (bool any = count > 0; any;) {
+	/* Domains come (Dom0's xl create) and go (xl destroy) while this runs:
+	 * the table is read afresh at every turn. With a Dom0 the host lives as
+	 * long as Dom0 does, as on Xen; without one, until every domain ended. */
+	unsigned exited = 0, crashed = 0;
+	struct domain *dom0 = domain_lookup(0);
+	for (bool any = domain_count > 0; any;) {
 		any = false;
 		bool all_idle = true;
-		for (unsigned i = 0; i < count; i++) {
-			struct domain *d = domains[i];
-			if (d->state != DOMAIN_RUNNABLE)
+		for (unsigned i = 0; i < domain_count; i++) {
+			struct domain *d = domain_table[i];
+			if (d->state != DOMAIN_RUNNABLE || d->pause_count || !d->vcpu)
 				continue;
-			/* A PV guest runs in its own address space; an HVM guest's is in its VMCB. */
-			if (!d->hvm)
-				write_cr3(d->pml4);
-			xstate_switch_in(d->vcpu);
-			vcpu_run_slice(d->vcpu);
-			xstate_switch_out(d->vcpu);
-			if (!d->hvm)
-				write_cr3(paging_kernel_pml4());
+			run_slice(d);
 			any |= d->state == DOMAIN_RUNNABLE;
 			all_idle &= d->vcpu->halted || d->vcpu->yielded;
 		}
+		if (dom0)
+			any = dom0->state == DOMAIN_RUNNABLE;
 		/* Every domain waits for an interrupt: sleep until the next tick. */
 		if (any && all_idle)
-			idle_until_next_event(domains, count);
+			idle_until_next_event(domain_table, domain_count);
 	}
 
-	unsigned exited = 0, crashed = 0;
-	for (unsigned i = 0; i < count; i++) {
-		struct vcpu *v = domains[i]->vcpu;
-		kprintf("[hv] d%u exits:", domains[i]->id);
-		for (int r = 0; r < VCPU_EXIT_REASON_COUNT; r++)
-			if (v->exits[r])
-				kprintf(" %s=%lu", vcpu_exit_reason_name(r), v->exits[r]);
-		kprintf("\n");
-		if (domains[i]->paging == PAGING_SHADOW)
-			shadow_print_stats(domains[i]);
-		if (domains[i]->dirty_logging)
-			kprintf("[hv] d%u dirty log: %lu pages written\n", domains[i]->id, domains[i]->dirty_pages);
-		if (domains[i]->lazy_memory)
-			kprintf("[hv] d%u memory: %lu of %lu pages populated on first touch\n", domains[i]->id,
-				domains[i]->pages_populated, domains[i]->page_count);
-		exited += domains[i]->state == DOMAIN_EXITED;
-		crashed += domains[i]->state == DOMAIN_CRASHED;
-		domain_destroy(domains[i]);
-		domains[i] = NULL;
+	while (domain_count) {
+		struct domain *d = domain_table[0];
+		print_domain_stats(d);
+		exited += d->state == DOMAIN_EXITED;
+		crashed += d->state == DOMAIN_CRASHED;
+		domain_table_remove(d);
+		domain_destroy(d);
 	}
-	domain_count = 0;
 	kprintf("[hv] all domains ended: %u exited, %u crashed, %u refused\n", exited, crashed,
 		refused);
 }

@@ -31,6 +31,16 @@ enum paging_mode {
 /** Longest guest console line kept before it is flushed. */
 #define DOMAIN_CONSOLE_LINE 256
 
+/** Most frames of other domains Dom0 may have mapped at once (the builder maps a window at a time). */
+#define DOMAIN_FOREIGN_MAX 64
+
+/** One page of another domain that Dom0 mapped into its own physmap (XENMAPSPACE_gmfn_foreign). Plain data. */
+struct foreign_map {
+	uint64_t gpfn;         /**< where, in Dom0's guest-physical space */
+	uint64_t foreign_gfn;  /**< which page of the other domain */
+	uint16_t domid;        /**< the other domain */
+};
+
 /** One guest. */
 struct domain {
 	unsigned id;                     /**< d1, d2, ... (d0 is reserved for Dom0) */
@@ -65,6 +75,14 @@ struct domain {
 	uint64_t timer_period_ticks;     /**< VCPUOP_set_periodic_timer: period in hypervisor ticks (0: off) */
 	uint64_t timer_next_tick;        /**< VCPUOP_set_periodic_timer: when VIRQ_TIMER is raised next */
 	unsigned console_length;         /**< characters in @c console */
+	bool privileged;                 /**< Dom0 (the module marked `dom0`): domctl, foreign mapping, its disk's ports, the console's input */
+	unsigned pause_count;            /**< XEN_DOMCTL_pausedomain minus unpausedomain: runs only at 0 (a new domain starts at 1) */
+	uint32_t shutdown_reason;        /**< why it stopped (Xen's SHUTDOWN_*, or a test guest's exit code), for getdomaininfo */
+	uint64_t cpu_time_ns;            /**< time its vCPU has run, for getdomaininfo (xl list's Time(s)) */
+	bool flush_nested;               /**< its nested page table lost entries: flush its TLB before it runs again */
+	uint64_t created_tsc;            /**< TSC at XEN_DOMCTL_createdomain (0: a boot module); for the creation figure */
+	struct foreign_map foreign[DOMAIN_FOREIGN_MAX]; /**< Dom0: the other domains' frames it has mapped */
+	unsigned foreign_count;          /**< entries of @c foreign in use */
 };
 
 /**
@@ -116,14 +134,37 @@ bool domain_read(const struct domain *domain, uint64_t gpa, void *dst, size_t si
 /** Copy into guest memory; false if any byte lies outside the domain. */
 bool domain_write(struct domain *domain, uint64_t gpa, const void *src, size_t size);
 
-/** Most domains that can exist at once. */
-#define DOMAIN_MAX 24
+/** Most domains that can exist at once: beyond it, host memory is the limit (a small DomU costs about 4 MiB and 30 KiB of the hypervisor's). */
+#define DOMAIN_MAX 1024
 /** The live domains (NULL-padded), in creation order. */
 extern struct domain *domain_table[DOMAIN_MAX];
 /** How many entries of #domain_table are in use. */
 extern unsigned domain_count;
+/** The id the next DomU gets (Dom0 is 0). */
+extern unsigned next_domain_id;
 
-/** Create a domain for each multiboot module and run them all, time-sliced; returns when all ended. */
+/** Create a domain for each multiboot module and run them all, time-sliced; returns when all ended (or Dom0 did). */
 void domains_run_all(void);
+/** The live domain with id @p id, or NULL. */
+struct domain *domain_lookup(unsigned id);
+/** Add @p domain to #domain_table (the scheduler runs it once unpaused); false if the table is full. */
+bool domain_table_add(struct domain *domain);
+/** Take @p domain out of #domain_table (before domain_destroy()). */
+void domain_table_remove(struct domain *domain);
+
+struct vcpu_ops;
+/** The backend a domain runs on: pv, or the CPU's hardware-assisted one (SVM, else VMX). */
+const struct vcpu_ops *domain_backend(bool hvm);
+/** Allocate @p domain's p2m (memory_bytes / 4 KiB entries, empty) and the root of its address space or nested page table. */
+bool domain_alloc_tables(struct domain *domain);
+/**
+ * Create vCPU 0 if it does not exist and give it its entry state: RIP, RSP,
+ * RDI (the command line's address, Hypatia's boot contract); an HVM domain
+ * starts in long mode on identity tables the hypervisor builds in its memory
+ * (the four pages below its last, shadow.c). False if out of memory.
+ */
+bool domain_start_vcpu(struct domain *domain, uint64_t rip, uint64_t rsp, uint64_t rdi, bool shadow_cache);
+/** Undo every foreign mapping @p domain is part of: Dom0's of it, or, for Dom0, its own of others (domctl.c). */
+void foreign_unmap_all(struct domain *domain);
 
 #endif

@@ -29,4 +29,9 @@ uint32_t ioport_read(struct domain *d, uint16_t port, unsigned size);
 /** A guest writes @p value to @p port; writes to unclaimed ports are dropped. */
 void ioport_write(struct domain *d, uint16_t port, unsigned size, uint32_t value);
 
+/** The real ports passed through to @p d: Dom0's disk (ATA 0x1f0-0x1f7, 0x3f6); none for any other domain. */
+bool ioport_passed_through(const struct domain *d, uint16_t port);
+/** Clear, in an SVM IOPM or a VMX I/O bitmap (one bit per port, set = exit), the bits of Dom0's ports. */
+void ioport_open_passthrough(uint8_t *bitmap);
+
 #endif

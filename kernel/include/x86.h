@@ -57,6 +57,20 @@ static inline uint8_t inb(uint16_t port)
 	__asm__ volatile("inb %1, %0" : "=a"(v) : "Nd"(port));
 	return v;
 }
+/** Read a 16-bit word from an I/O port. */
+static inline uint16_t inw(uint16_t port)
+{
+	uint16_t v;
+	__asm__ volatile("inw %1, %0" : "=a"(v) : "Nd"(port));
+	return v;
+}
+/** Read a 32-bit value from an I/O port. */
+static inline uint32_t inl(uint16_t port)
+{
+	uint32_t v;
+	__asm__ volatile("inl %1, %0" : "=a"(v) : "Nd"(port));
+	return v;
+}
 
 /** Read a model-specific register (RDMSR; \#GP if it does not exist). */
 static inline uint64_t rdmsr(uint32_t msr)

@@ -14,6 +14,7 @@
 #include "console.h"
 #include "cpu.h"
 #include "domain.h"
+#include "ioport.h"
 #include "memlayout.h"
 #include "mm.h"
 #include "panic.h"
@@ -31,6 +32,8 @@
 /* Shared by every SVM guest: intercept every port; intercept only the MSRs
  * that would reach the host or reveal SVM. */
 static paddr_t iopm_pa, msrpm_pa, host_save_area_pa;
+/* Dom0's: the same, with its disk's ports open (no exits; ioport.c). */
+static paddr_t dom0_iopm_pa;
 
 void svm_vmrun(uint64_t vmcb_pa, struct vcpu_regs *regs, uint64_t host_state_pa);
 
@@ -68,11 +71,14 @@ bool svm_enable(void)
 	wrmsr(MSR_EFER, rdmsr(MSR_EFER) | EFER_SVME);
 	host_save_area_pa = frame_alloc();
 	iopm_pa = frame_alloc_contiguous(IOPM_PAGES);
+	dom0_iopm_pa = frame_alloc_contiguous(IOPM_PAGES);
 	msrpm_pa = frame_alloc_contiguous(MSRPM_PAGES);
-	if (!host_save_area_pa || !iopm_pa || !msrpm_pa)
+	if (!host_save_area_pa || !iopm_pa || !dom0_iopm_pa || !msrpm_pa)
 		panic("svm: out of memory at boot");
 	wrmsr(MSR_VM_HSAVE_PA, host_save_area_pa);
 	memset(phys_to_virt(iopm_pa), 0xff, IOPM_PAGES * PAGE_SIZE);
+	memset(phys_to_virt(dom0_iopm_pa), 0xff, IOPM_PAGES * PAGE_SIZE);
+	ioport_open_passthrough(phys_to_virt(dom0_iopm_pa));
 	uint8_t *msrpm = phys_to_virt(msrpm_pa);
 	const uint32_t intercepted[] = {0x10 /* TSC */, 0x1b /* APIC base */, MSR_EFER,
 					MSR_VM_CR, 0xc0010115, 0xc0010116, MSR_VM_HSAVE_PA};
@@ -99,7 +105,7 @@ static bool svm_setup(struct vcpu *v)
 					     INTERCEPT_IOIO | INTERCEPT_MSR | INTERCEPT_SHUTDOWN;
 	*vmcb_u32(s, VMCB_INTERCEPT_MISC2) = INTERCEPT_VMRUN | INTERCEPT_VMMCALL | INTERCEPT_VMLOAD |
 					     INTERCEPT_VMSAVE | INTERCEPT_STGI | INTERCEPT_CLGI | INTERCEPT_SKINIT;
-	*vmcb_u64(s, VMCB_IOPM_BASE) = iopm_pa;
+	*vmcb_u64(s, VMCB_IOPM_BASE) = d->privileged ? dom0_iopm_pa : iopm_pa;
 	*vmcb_u64(s, VMCB_MSRPM_BASE) = msrpm_pa;
 	*vmcb_u32(s, VMCB_ASID) = 1 + d->id % (cpu.svm_asids > 1 ? cpu.svm_asids - 1 : 1);
 	s->vmcb[VMCB_TLB_CONTROL] = 1;
@@ -174,6 +180,10 @@ static void svm_run(struct vcpu *v)
 	*vmcb_u64(s, VMCB_RIP) = v->regs.rip;
 	*vmcb_u64(s, VMCB_RFLAGS) = v->regs.rflags;
 
+	if (v->domain->flush_nested) { /* a foreign mapping came or went (domctl.c) */
+		s->vmcb[VMCB_TLB_CONTROL] = 1;
+		v->domain->flush_nested = false;
+	}
 	/* GIF = 0 from here to after VMRUN's return, host IF = 1: a physical
 	 * interrupt during the guest makes it exit (INTR intercept) and waits
 	 * until STGI below, then runs the hypervisor's handler. */

@@ -19,6 +19,7 @@
 #include "console.h"
 #include "cpu.h"
 #include "domain.h"
+#include "ioport.h"
 #include "gdt.h"
 #include "memlayout.h"
 #include "mm.h"
@@ -62,6 +63,8 @@
 /* Shared by every VMX guest: the VMXON region, I/O bitmaps intercepting
  * every port, the MSR bitmap, and the controls as the CPU allows them. */
 static paddr_t vmxon_pa, io_bitmap_pa, msr_bitmap_pa, current_vmcs_pa;
+/* Dom0's I/O bitmaps: its disk's ports open (no exits; ioport.c). */
+static paddr_t dom0_io_bitmap_pa;
 static uint32_t vmcs_revision, pin_controls, proc_controls, proc2_controls, exit_controls, entry_controls;
 static uint64_t cr0_fixed0, cr0_fixed1, cr4_fixed0, cr4_fixed1;
 static bool invept_all_contexts, unrestricted_guest, shadow_paging_controls;
@@ -228,8 +231,9 @@ bool vmx_enable(void)
 
 	vmxon_pa = frame_alloc();
 	io_bitmap_pa = frame_alloc_contiguous(2);
+	dom0_io_bitmap_pa = frame_alloc_contiguous(2);
 	msr_bitmap_pa = frame_alloc();
-	if (!vmxon_pa || !io_bitmap_pa || !msr_bitmap_pa)
+	if (!vmxon_pa || !io_bitmap_pa || !dom0_io_bitmap_pa || !msr_bitmap_pa)
 		panic("vmx: out of memory at boot");
 	*(uint32_t *)phys_to_virt(vmxon_pa) = vmcs_revision;
 	bool failed;
@@ -241,6 +245,8 @@ bool vmx_enable(void)
 		return false;
 	}
 	memset(phys_to_virt(io_bitmap_pa), 0xff, 2 * PAGE_SIZE);
+	memset(phys_to_virt(dom0_io_bitmap_pa), 0xff, 2 * PAGE_SIZE);
+	ioport_open_passthrough(phys_to_virt(dom0_io_bitmap_pa)); /* bitmap A covers ports 0-0x7fff */
 	uint8_t *msr_bitmap = phys_to_virt(msr_bitmap_pa);
 	const uint32_t intercepted[] = {0x10 /* TSC */, 0x1b /* APIC base */, MSR_EFER,
 					MSR_IA32_FEATURE_CONTROL};
@@ -315,8 +321,9 @@ static bool vmx_setup(struct vcpu *v)
 	vmwrite(VMCS_EXIT_CONTROLS, exit_controls);
 	vmwrite(VMCS_ENTRY_CONTROLS, entry_controls);
 	vmwrite(VMCS_CR3_TARGET_COUNT, 0);
-	vmwrite(VMCS_IO_BITMAP_A, io_bitmap_pa);
-	vmwrite(VMCS_IO_BITMAP_B, io_bitmap_pa + PAGE_SIZE);
+	paddr_t io_bitmaps = v->domain->privileged ? dom0_io_bitmap_pa : io_bitmap_pa;
+	vmwrite(VMCS_IO_BITMAP_A, io_bitmaps);
+	vmwrite(VMCS_IO_BITMAP_B, io_bitmaps + PAGE_SIZE);
 	vmwrite(VMCS_MSR_BITMAP, msr_bitmap_pa);
 	vmwrite(VMCS_TSC_OFFSET, 0);
 	vmwrite(VMCS_ENTRY_MSR_LOAD_ADDR, s->guest_msrs_pa);
@@ -453,6 +460,13 @@ static void vmx_run(struct vcpu *v)
 	 * during the guest makes it exit (external-interrupt exiting, not
 	 * acknowledged) and waits until the STI below, which runs the
 	 * hypervisor's handler. VMX does not switch CR2: we do. */
+	if (v->domain->flush_nested && invept_all_contexts) { /* a foreign mapping came or went (domctl.c) */
+		struct {
+			uint64_t eptp, reserved;
+		} descriptor = {0, 0};
+		__asm__ volatile("invept %0, %1" : : "m"(descriptor), "r"(2ull) : "cc", "memory");
+	}
+	v->domain->flush_nested = false;
 	cli();
 	write_cr2(v->cr2);
 	int failed = vmx_enter(&v->regs, s->launched);
