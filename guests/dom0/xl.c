@@ -187,6 +187,8 @@ static int xl_control(int argc, char **argv)
 		return gprintf("xl %s: %s: %s\n", argv[0], argv[1], xc_error_name(r)), 1;
 	if (!strcmp(argv[0], "destroy"))
 		forget_name((uint16_t)id);
+	if (!strcmp(argv[0], "unpause"))
+		xc_yield(); /* let it run at once */
 	return 0;
 }
 
