@@ -93,20 +93,22 @@ static int xl_create(int argc, char **argv)
 	static char text[CONFIG_MAX];
 	static struct xl_config c;
 	char error[XL_ERROR_MAX];
-	bool dry_run = false, paused = false;
+	bool dry_run = false, paused = false, verbose = false;
 	const char *file = NULL;
 	for (int i = 1; i < argc; i++) {
 		if (!strcmp(argv[i], "-n") || !strcmp(argv[i], "--dryrun"))
 			dry_run = true;
 		else if (!strcmp(argv[i], "-p"))
 			paused = true;
+		else if (!strcmp(argv[i], "-v"))
+			verbose = true;
 		else if (argv[i][0] == '-')
-			return gprintf("xl create: unknown option %s (usage: xl create [-n] [-p] FILE)\n", argv[i]), 1;
+			return gprintf("xl create: unknown option %s (usage: xl create [-n] [-p] [-v] FILE)\n", argv[i]), 1;
 		else
 			file = argv[i];
 	}
 	if (!file)
-		return gprintf("usage: xl create [-n] [-p] FILE\n"), 1;
+		return gprintf("usage: xl create [-n] [-p] [-v] FILE\n"), 1;
 	int64_t length = dom0_read_file(file, text, sizeof(text));
 	if (length < 0)
 		return 1;
@@ -121,7 +123,7 @@ static int xl_create(int argc, char **argv)
 			return gprintf("xl create: %s: a domain named '%s' exists already\n", file, c.name), 1;
 		if (named_count >= XL_DOMAINS_MAX)
 			return gprintf("xl create: %s: this Dom0 keeps %d domains at most\n", file, XL_DOMAINS_MAX), 1;
-		if (xl_build(&c, paused, &domid))
+		if (xl_build(&c, paused, verbose, &domid))
 			return 1;
 		named[named_count].domid = domid;
 		memcpy(named[named_count++].name, c.name, strlen(c.name) + 1);
@@ -195,7 +197,7 @@ static int xl_control(int argc, char **argv)
 static const struct xl_command xl_commands[] = {
 	{"help", xl_help, "xl help", "this list"},
 	{"info", xl_info, "xl info", "what this host and Dom0 have"},
-	{"create", xl_create, "xl create [-n] [-p] FILE", "create a domain from a config (-n: check only; -p: paused)"},
+	{"create", xl_create, "xl create [-n] [-p] [-v] FILE", "create a domain (-n: check only; -p: paused; -v: timings)"},
 	{"list", xl_list, "xl list", "the domains, Xen's table"},
 	{"destroy", xl_control, "xl destroy NAME|ID", "end a domain at once"},
 	{"pause", xl_control, "xl pause NAME|ID", "stop running it"},

@@ -144,6 +144,10 @@ static int failed(const char *step, int64_t error)
 	return -1;
 }
 
+/* TSC at the end of each step, for `xl create -v` (the creation figure, docs/dom0.md). */
+enum { STEP_READ, STEP_CREATE, STEP_POPULATE, STEP_LOAD, STEP_START, STEPS };
+static uint64_t step_tsc[STEPS];
+
 /* Steps 2-6, on a domain that exists: -1 means the caller destroys it. */
 static int build_domain(struct xl_build *b, const struct xl_config *c, bool paused)
 {
@@ -151,17 +155,23 @@ static int build_domain(struct xl_build *b, const struct xl_config *c, bool paus
 	uint64_t cmdline_gpa;
 	if ((r = xc_domain_max_mem(b->domid, b->memory_bytes >> 10)))
 		return failed("max_mem", r);
-	if (populate(b) || xl_load_segments(b) || load_cmdline(b, c->cmdline, &cmdline_gpa))
+	step_tsc[STEP_CREATE] = rdtsc();
+	if (populate(b))
+		return -1;
+	step_tsc[STEP_POPULATE] = rdtsc();
+	if (xl_load_segments(b) || load_cmdline(b, c->cmdline, &cmdline_gpa))
 		return -1;
 	window_close(b);
+	step_tsc[STEP_LOAD] = rdtsc();
 	if ((r = xc_vcpu_set_entry(b->domid, b->entry, b->stack_top, cmdline_gpa)))
 		return failed("setvcpucontext", r);
 	if (!paused && (r = xc_domain_unpause(b->domid)))
 		return failed("unpause", r);
+	step_tsc[STEP_START] = rdtsc();
 	return 0;
 }
 
-int xl_build(const struct xl_config *c, bool paused, uint16_t *domid)
+int xl_build(const struct xl_config *c, bool paused, bool verbose, uint16_t *domid)
 {
 	static struct xl_build b;
 	uint64_t start = rdtsc();
@@ -185,6 +195,7 @@ int xl_build(const struct xl_config *c, bool paused, uint16_t *domid)
 	const char *problem = check_kernel(&b);
 	if (problem)
 		return gprintf("xl create: %s: kernel %s: %s\n", c->name, c->kernel, problem), -1;
+	step_tsc[STEP_READ] = rdtsc();
 
 	int64_t r = xc_domain_create(c->type == XL_TYPE_HVM, &b.domid);
 	if (r)
@@ -199,6 +210,14 @@ int xl_build(const struct xl_config *c, bool paused, uint16_t *domid)
 	gprintf("xl create: '%s' is d%u (%s, %llu MiB)%s, built in %llu TSC cycles\n", c->name, b.domid,
 		xl_type_name(c->type), (unsigned long long)c->memory_mib, paused ? ", paused" : "",
 		(unsigned long long)(rdtsc() - start));
+	if (verbose)
+		gprintf("xl create: TSC cycles: read+check %llu, createdomain+max_mem %llu, populate %llu, "
+			"load %llu, setvcpucontext+unpause %llu\n",
+			(unsigned long long)(step_tsc[STEP_READ] - start),
+			(unsigned long long)(step_tsc[STEP_CREATE] - step_tsc[STEP_READ]),
+			(unsigned long long)(step_tsc[STEP_POPULATE] - step_tsc[STEP_CREATE]),
+			(unsigned long long)(step_tsc[STEP_LOAD] - step_tsc[STEP_POPULATE]),
+			(unsigned long long)(step_tsc[STEP_START] - step_tsc[STEP_LOAD]));
 	if (!paused)
 		xc_yield(); /* let it run at once: its first line comes before our next prompt */
 	return 0;

@@ -59,8 +59,8 @@ int xl_load_segments(struct xl_build *build);
  * Build and start a domain from @p config: createdomain, max_mem, populate,
  * load the kernel and its command line, set the vCPU's entry, unpause
  * (unless @p paused). 0 with the new id in @p domid, or -1 after saying why;
- * a domain half made is destroyed.
+ * a domain half made is destroyed. @p verbose: print each step's TSC cycles.
  */
-int xl_build(const struct xl_config *config, bool paused, uint16_t *domid);
+int xl_build(const struct xl_config *config, bool paused, bool verbose, uint16_t *domid);
 
 #endif

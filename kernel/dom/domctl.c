@@ -269,8 +269,10 @@ static int32_t foreign_map(struct domain *dom0, struct domain *f, uint64_t gfn, 
 	if (gfn >= f->page_count || !f->p2m[gfn] || gpfn == 0 || gpfn >= dom0->page_count)
 		return -XEN_EINVAL;
 	int old = find_foreign(dom0, gpfn);
-	if (old >= 0)
-		foreign_unmap(dom0, (unsigned)old);
+	if (old >= 0) { /* remapped at once: no page of Dom0's own in between */
+		dom0->p2m[gpfn] = 0;
+		dom0->foreign[old] = dom0->foreign[--dom0->foreign_count];
+	}
 	if (dom0->foreign_count >= DOMAIN_FOREIGN_MAX)
 		return -XEN_ENOSPC;
 	if (dom0->p2m[gpfn]) {
