@@ -26,8 +26,6 @@
  * and the command line's. */
 #define RESERVED_TOP_PAGES 4
 #define POPULATE_BATCH 256
-#define EM_X86_64 62
-#define ET_EXEC 2
 
 static uint8_t kernel_buffer[KERNEL_MAX];
 static uint8_t window[XL_WINDOW_PAGES][XL_PAGE_SIZE] __attribute__((aligned(4096)));
@@ -87,9 +85,9 @@ static const char *check_kernel(struct xl_build *b)
 	for (unsigned i = 0; i < eh->phnum; i++) {
 		if (ph[i].offset > b->kernel_size || ph[i].filesz > b->kernel_size - ph[i].offset)
 			return "a segment lies outside the file (truncated?)";
-		if (ph[i].type == ELF_PT_NOTE && !have_note)
+		if (ph[i].type == PT_NOTE && !have_note)
 			have_note = hypatia_note_find(b->kernel + ph[i].offset, ph[i].filesz, &note);
-		if (ph[i].type != ELF_PT_LOAD)
+		if (ph[i].type != PT_LOAD)
 			continue;
 		if (ph[i].filesz > ph[i].memsz || ph[i].paddr < XL_PAGE_SIZE || ph[i].paddr > top ||
 		    ph[i].memsz > top - ph[i].paddr)

@@ -7,31 +7,13 @@
 #ifndef DOM0_XL_BUILD_H
 #define DOM0_XL_BUILD_H
 
+#include "elf64.h"
 #include "xl_config.h"
 #include "guest.h"
 
 /** Pages of Dom0's own memory through which it sees the new domain's pages, one at a time each. */
 #define XL_WINDOW_PAGES 16
 #define XL_PAGE_SIZE 4096ull
-
-/** ELF64 file header (System V ABI, "ELF Header"). */
-struct elf64_header {
-	uint8_t ident[16];
-	uint16_t type, machine;
-	uint32_t version;
-	uint64_t entry, phoff, shoff;
-	uint32_t flags;
-	uint16_t ehsize, phentsize, phnum, shentsize, shnum, shstrndx;
-} __attribute__((packed));
-
-/** ELF64 program header: a segment. PT_LOAD ones are copied to @c paddr, @c filesz bytes from the file at @c offset, then zeros up to @c memsz. */
-struct elf64_phdr {
-	uint32_t type, flags;
-	uint64_t offset, vaddr, paddr, filesz, memsz, align;
-} __attribute__((packed));
-
-#define ELF_PT_LOAD 1
-#define ELF_PT_NOTE 4
 
 /** A domain being built. */
 struct xl_build {

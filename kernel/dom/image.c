@@ -9,6 +9,7 @@
  * from outside, and a bad one must be refused, never trusted.
  */
 #include "console.h"
+#include "elf64.h"
 #include "domain.h"
 #include "hypatia_note.h"
 #include "image.h"
@@ -16,26 +17,7 @@
 #include "multiboot.h"
 #include "string.h"
 
-#define ET_EXEC 2
-#define EM_X86_64 62
-#define PT_LOAD 1
-#define PT_NOTE 4
-#define PF_X 1
 #define MAX_SEGMENTS 16
-
-struct elf64_header {
-	uint8_t ident[16];
-	uint16_t type, machine;
-	uint32_t version;
-	uint64_t entry, phoff, shoff;
-	uint32_t flags;
-	uint16_t ehsize, phentsize, phnum, shentsize, shnum, shstrndx;
-} PACKED;
-
-struct elf64_phdr {
-	uint32_t type, flags;
-	uint64_t offset, vaddr, paddr, filesz, memsz, align;
-} PACKED;
 
 /* [start, start + size) lies inside [0, limit) without wrapping. */
 static bool fits(uint64_t start, uint64_t size, uint64_t limit)

@@ -9,7 +9,7 @@ int xl_load_segments(struct xl_build *build)
 	const struct elf64_header *eh = (const void *)build->kernel;
 	const struct elf64_phdr *ph = (const void *)(build->kernel + eh->phoff);
 	for (unsigned i = 0; i < eh->phnum; i++) {
-		if (ph[i].type != ELF_PT_LOAD)
+		if (ph[i].type != PT_LOAD)
 			continue;
 		uint64_t file_end = ph[i].paddr + ph[i].filesz, end = ph[i].paddr + ph[i].memsz;
 		for (uint64_t page = ph[i].paddr & ~(XL_PAGE_SIZE - 1); page < end; page += XL_PAGE_SIZE) {
