@@ -98,7 +98,7 @@ def test_a_bad_config_is_refused_by_line_and_key(disk, tmp_path):
         child.expect(re.escape(PROMPT))
         out = command(child, "xl create -n /configs/bad.cfg")
         assert "xl create: /configs/bad.cfg:3: key 'memory': memory is a number of MiB" in out, out
-        assert "usage: xl create [-n] FILE" in command(child, "xl create")
+        assert "usage: xl create [-n] [-p] [-v] FILE" in command(child, "xl create")
         child.sendline("poweroff")
         child.expect("RESULT: PASS")
     finally:
