@@ -88,12 +88,12 @@ static int64_t set_max_memory(struct domain *d, uint64_t max_kb)
 	uint64_t bytes = max_kb << 10;
 	if (max_kb > MAX_MEMORY >> 10 || bytes < (1ull << 20) || bytes % PAGE_SIZE)
 		return -XEN_EINVAL;
-	if (d->p2m)
-		return d->memory_bytes == bytes ? 0 : -XEN_EBUSY;
+	if (d->p2m || d->pml4)
+		return d->p2m && d->memory_bytes == bytes ? 0 : -XEN_EBUSY;
 	d->memory_bytes = bytes;
-	if (!domain_alloc_tables(d)) {
+	if (!domain_alloc_tables(d)) { /* what was allocated goes with the domain (domain_destroy) */
 		kfree(d->p2m), d->p2m = NULL;
-		d->memory_bytes = 0;
+		d->memory_bytes = d->page_count = 0;
 		return -XEN_ENOMEM;
 	}
 	return 0;

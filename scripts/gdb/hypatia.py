@@ -290,9 +290,16 @@ counts them by reason in vcpu->exits[] before handling each one."""
         names = exit_reason_names()
         for d in live:
             vcpu = d["vcpu"]
-            print(f"  {describe_domain(d)}  state {enum_short(d['state'], 'DOMAIN_')}"
+            # Dom0 (lab 4), and a domain Dom0's builder made: paused until unpaused, no vCPU until
+            # setvcpucontext.
+            role = "  Dom0" if bool(d["privileged"]) else ""
+            paused = f"  paused {int(d['pause_count'])}" if int(d["pause_count"]) else ""
+            print(f"  {describe_domain(d)}{role}  state {enum_short(d['state'], 'DOMAIN_')}{paused}"
                   f"  memory {int(d['memory_bytes']) >> 10} KiB  paging {enum_short(d['paging'], 'PAGING_')}"
-                  f"  backend {backend_name(vcpu)}  exit code {int(d['exit_code']):#x}  pml4 {int(d['pml4']):#x}")
+                  f"  backend {backend_name(vcpu) if int(vcpu) else '(no vCPU yet)'}"
+                  f"  exit code {int(d['exit_code']):#x}  pml4 {int(d['pml4']):#x}")
+            if not int(vcpu):
+                continue
             exits = vcpu["exits"]
             counts = [f"{names.get(i, i)}={int(exits[i])}" for i in range(exits.type.range()[1] + 1)
                       if int(exits[i])]
