@@ -347,8 +347,10 @@ def run_qemu_kvm(kernel, cmdline="", modules=(), timeout=20, cap=OUTPUT_CAP):
     return run_qemu(kernel, cmdline, modules, timeout, cap, extra=("-accel", "kvm", "-cpu", "host"))
 
 
-def run_bochs(kernel, cmdline="", modules=(), timeout=90, cap=OUTPUT_CAP, cpu=None, megs=None):
-    """Boot @kernel (ELF64) in Bochs through scripts/bochs-run; the status comes from the log's exit line."""
+def run_bochs(kernel, cmdline="", modules=(), timeout=90, cap=OUTPUT_CAP, cpu=None, megs=None, disk=None):
+    """Boot @kernel (ELF64) in Bochs through scripts/bochs-run; the status comes from the log's exit line.
+
+    @disk: a raw image as the primary ATA master (Dom0's disk, lab 4)."""
     with tempfile.TemporaryDirectory(prefix="hypatia-bochs-") as work:
         serial = Path(work) / "serial.log"
         cmd = [str(ROOT / "scripts/bochs-run"), "--kernel", str(kernel), "--cmdline", cmdline,
@@ -359,6 +361,8 @@ def run_bochs(kernel, cmdline="", modules=(), timeout=90, cap=OUTPUT_CAP, cpu=No
             cmd += ["--cpu", cpu]
         if megs:
             cmd += ["--megs", str(megs)]
+        if disk:
+            cmd += ["--disk", str(disk)]
         start = time.monotonic()
         proc = subprocess.run(cmd, stdin=subprocess.DEVNULL, capture_output=True,
                               timeout=timeout * WALL_LIMIT_FACTOR + 30)

@@ -19,7 +19,7 @@ import subprocess
 
 import pytest
 
-from gradelib import fnv1a64, run_qemu
+from gradelib import fnv1a64, run_bochs, run_qemu
 
 pytestmark = pytest.mark.handout("labs/lab4/README.md")
 
@@ -116,14 +116,22 @@ SCRIPT = [
 ]
 
 
-@pytest.fixture(scope="module")
-def session(build, module_nonce, tmp_path_factory):
-    work = tmp_path_factory.mktemp("dom0")
+def make_disk(build, work, files):
+    """Dom0's disk for this run: mkdom0disk's, with @files ({name: text}) added to /configs."""
     disk = work / "disk.img"
     made = subprocess.run(["/usr/bin/python3", "scripts/mkdom0disk", "--size", "64", str(disk)],
                           capture_output=True, text=True, cwd=build.guests.parent.parent)
     if made.returncode:
         pytest.fail(f"scripts/mkdom0disk failed: {made.stderr or made.stdout}")
+    for name, text in files.items():
+        (work / name).write_text(text)
+        subprocess.run(["mcopy", "-i", str(disk), str(work / name), f"::/configs/{name}"], check=True)
+    return disk
+
+
+@pytest.fixture(scope="module")
+def session(build, module_nonce, tmp_path_factory):
+    work = tmp_path_factory.mktemp("dom0")
     nonces = {"t-pv": module_nonce, "t-hvm": module_nonce ^ 0x5a5a5a5a, "t-paused": module_nonce + 7,
               "t-attack": module_nonce * 3 % (1 << 62)}
     files = {
@@ -133,9 +141,7 @@ def session(build, module_nonce, tmp_path_factory):
         "t-attack.cfg": config("t-attack", "pv", "/guests/attack-pv.elf", nonces["t-attack"]),
         **{name: text for name, (text, _) in BAD_CONFIGS.items()},
     }
-    for name, text in files.items():
-        (work / name).write_text(text)
-        subprocess.run(["mcopy", "-i", str(disk), str(work / name), f"::/configs/{name}"], check=True)
+    disk = make_disk(build, work, files)
     (work / "test.sh").write_text("\n".join(SCRIPT) + "\n")
     subprocess.run(["mcopy", "-i", str(disk), str(work / "test.sh"), "::/test.sh"], check=True)
     dom0 = build.dir / "guests/dom0.elf"
@@ -252,3 +258,26 @@ def test_domu_cannot_act_as_dom0(session):
     if names != sorted(["Domain-0", "t-hvm", "t-paused", "t-attack"]):
         s.run.fail(f"after the attack xl list should show Domain-0, t-hvm, t-paused, t-attack; it shows {names}")
     s.run.reject(r"^\[hv\] .*panic", "no hypervisor panic")
+
+
+@pytest.mark.points(5)
+@pytest.mark.student
+@pytest.mark.slow
+def test_dom0_under_vmx(build, nonce, tmp_path):
+    """The same under Intel VMX + EPT (Bochs): Dom0's I/O bitmaps pass its disk through; a PV and an HVM DomU."""
+    nonces = {"v-pv": nonce, "v-hvm": nonce ^ 0x3c3c3c3c}
+    disk = make_disk(build, tmp_path, {"v-pv.cfg": config("v-pv", "pv", "/guests/hello-pv.elf", nonces["v-pv"]),
+                                       "v-hvm.cfg": config("v-hvm", "hvm", "/guests/hello-hvm.elf",
+                                                           nonces["v-hvm"])})
+    script = "xl+create+/configs/v-pv.cfg;xl+create+/configs/v-hvm.cfg;xl+list;poweroff"
+    run = run_bochs(build.kernel, f"nonce={nonce}", timeout=120, disk=disk,
+                    modules=[f"{build.dir / 'guests/dom0.elf'} name=Domain-0 dom0 mem={DOM0_MEMORY_MIB}M "
+                             f"nonce={nonce} run={script}"])
+    s = Session(run, nonces)
+    run.expect(r"^\[hv\] d0 'Domain-0' created: .* mode vmx", "Dom0 on the vmx backend")
+    # A DomU's lines may come before Dom0 ends its own (a tick can end Dom0's slice mid-line):
+    # they are looked for in the whole run.
+    for name, platform in (("v-pv", "pv"), ("v-hvm", "image")):
+        domid = s.created_id(f"xl create /configs/{name}.cfg")
+        want = hello_line(platform, nonces[name])
+        run.expect(rf"^\[d{domid}\] {re.escape(want)}$", f"'[d{domid}] {want}'")
