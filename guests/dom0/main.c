@@ -69,6 +69,7 @@ void guest_main(void)
 	gprintf("Hypatia Dom0 on %s: nonce=%llu\n", guest_platform(),
 		(unsigned long long)guest_cmdline_u64("nonce", 0));
 	mount_disk();
+	net_init();
 	for (;;) {
 		gprintf("dom0# ");
 		console_read_line(line, sizeof(line));
