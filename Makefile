@@ -192,7 +192,12 @@ dom0-native: guests $(DOM0_DISK)
 		-kernel build/guests/dom0/native/dom0.elf32 -append "nonce=1" \
 		-drive file=build/dom0/disk-native.img,format=raw,if=ide,index=0 || true
 
-.PHONY: dom0-disk dom0-native
+# Several hosts on one wire, their consoles here (scripts/cluster; docs/dom0.md).
+HOSTS ?= 3
+cluster: guests $(DOM0_DISK)
+	@scripts/cluster --hosts $(HOSTS)
+
+.PHONY: dom0-disk dom0-native cluster
 
 # --- docs, handouts, dependencies ----------------------------------------------------------
 docs: deps-quiet

@@ -169,7 +169,10 @@ int net_main(int argc, char **argv)
 		return 0;
 	}
 	if (!strcmp(what, "recv")) {
-		int64_t n = link_receive(&link, mac, message, DOM0_LINE_MAX, RECEIVE_TIMEOUT_MS);
+		uint64_t seconds = RECEIVE_TIMEOUT_MS / 1000;
+		if (argc > 2 && (!parse_u64(argv[2], strlen(argv[2]), &seconds) || seconds > 3600))
+			return gprintf("net recv: SECONDS is a number up to 3600\n"), 1;
+		int64_t n = link_receive(&link, mac, message, DOM0_LINE_MAX, seconds * 1000);
 		if (n < 0)
 			return gprintf("net recv: nothing came\n"), 1;
 		link_dally(&link, 3 * LINK_TIMEOUT_MS);
@@ -181,7 +184,8 @@ int net_main(int argc, char **argv)
 	}
 	if (!strcmp(what, "recvfile") && argc == 3)
 		return receive_file(argv[2]);
-	gprintf("usage: net [info] | net send MAC WORDS... | net recv | net sendfile MAC FILE | net recvfile FILE | "
+	gprintf("usage: net [info] | net send MAC WORDS... | net recv [SECONDS] | net sendfile MAC FILE | "
+		"net recvfile FILE | "
 		"net drop N\n");
 	return 1;
 }
