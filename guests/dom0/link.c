@@ -2,6 +2,7 @@
  * link.c — reliable messages over the NE2000 (link.h gives the frame format).
  */
 #include "link.h"
+#include "crc32.h"
 #include "guest.h"
 #include "x86.h"
 
@@ -18,18 +19,6 @@ static void put16(uint8_t *p, uint16_t x) { p[0] = (uint8_t)x; p[1] = (uint8_t)(
 static void put32(uint8_t *p, uint32_t x) { put16(p, (uint16_t)x); put16(p + 2, (uint16_t)(x >> 16)); }
 static uint16_t get16(const uint8_t *p) { return (uint16_t)(p[0] | p[1] << 8); }
 static uint32_t get32(const uint8_t *p) { return (uint32_t)get16(p) | (uint32_t)get16(p + 2) << 16; }
-
-uint32_t link_crc32(uint32_t crc, const void *data, uint32_t length)
-{
-	const uint8_t *p = data;
-	crc = ~crc;
-	for (uint32_t i = 0; i < length; i++) {
-		crc ^= p[i];
-		for (int bit = 0; bit < 8; bit++)
-			crc = crc & 1 ? (crc >> 1) ^ 0xedb88320u : crc >> 1;
-	}
-	return ~crc;
-}
 
 int link_init(struct link *l, struct ne2k *card)
 {
@@ -61,7 +50,7 @@ static int send_frame(struct link *l, const uint8_t mac[6], uint8_t kind, uint8_
 	put32(h + 12, 0);
 	if (length)
 		memcpy(h + LINK_HEADER, payload, length);
-	put32(h + 12, link_crc32(0, h, LINK_HEADER + length));
+	put32(h + 12, crc32_update(0, h, LINK_HEADER + length));
 	return ne2k_send(l->card, frame, ETH_HEADER + LINK_HEADER + length);
 }
 
@@ -83,7 +72,7 @@ static int take_frame(struct link *l, uint8_t *frame, uint8_t **header, uint16_t
 	uint16_t len = get16(h + 8);
 	uint32_t crc = get32(h + 12);
 	put32(h + 12, 0);
-	if (get16(h) != MAGIC || len > n - ETH_HEADER - LINK_HEADER || link_crc32(0, h, LINK_HEADER + len) != crc) {
+	if (get16(h) != MAGIC || len > n - ETH_HEADER - LINK_HEADER || crc32_update(0, h, LINK_HEADER + len) != crc) {
 		l->bad_frames++;
 		return -1;
 	}

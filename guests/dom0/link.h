@@ -54,7 +54,4 @@ int64_t link_receive(struct link *link, uint8_t from[6], void *buffer, uint32_t 
  * it until one arrives (TFTP's "dallying", RFC 1350 §6). For after a session's last message.
  */
 void link_dally(struct link *link, uint64_t ms);
-/** CRC-32 (IEEE 802.3, reflected, polynomial 0xEDB88320) of @p length bytes, continuing @p crc. */
-uint32_t link_crc32(uint32_t crc, const void *data, uint32_t length);
-
 #endif
