@@ -10,10 +10,14 @@ C reader must accept the good ones and refuse every bad one with a clear message
 import random
 import struct
 import subprocess
+import sys
 import zlib
 from pathlib import Path
 
 import pytest
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from hostlib import build_dom0_tool  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent.parent
 MASK64 = (1 << 64) - 1
@@ -23,12 +27,7 @@ CHECKSUM = OPTIONAL | 0x4859
 
 @pytest.fixture(scope="module")
 def tool(tmp_path_factory):
-    exe = tmp_path_factory.mktemp("save") / "save_tool"
-    subprocess.run(["gcc", "-std=gnu11", "-O1", "-g", "-Wall", "-Wextra", "-Werror", "-DDOM0_HOSTED",
-                    f"-I{ROOT / 'guests/dom0'}", "-fsanitize=address,undefined", "-fno-sanitize-recover=all",
-                    str(ROOT / "grader/unit/host/save_tool.c"), str(ROOT / "guests/dom0/save_stream.c"),
-                    str(ROOT / "guests/dom0/crc32.c"), "-o", str(exe)], check=True)
-    return exe
+    return build_dom0_tool(tmp_path_factory.mktemp("save_tool"), "save_tool", ['grader/unit/host/save_tool.c', 'guests/dom0/save_stream.c', 'guests/dom0/crc32.c'])
 
 
 def splitmix(state):

@@ -8,26 +8,25 @@ Linux's and Xen's do (InitWait, Initialised, Connected); then data the frontend 
 (made from a random seed) must be in the image file, read here from the file itself.
 """
 import random
-import struct
 import subprocess
+import sys
 from pathlib import Path
 
 import pytest
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+from hostlib import build_dom0_tool, splitmix_bytes  # noqa: E402
+from gradelib import fnv1a64  # noqa: E402
+
 ROOT = Path(__file__).resolve().parent.parent.parent
-MASK64 = (1 << 64) - 1
 SOURCES = ["grader/unit/host/split_block_tool.c", "guests/dom0/vbd.c", "guests/dom0/blkback.c",
            "guests/dom0/xenstored.c", "guests/dom0/xenstore_tree.c", "guests/lib/xenbus.c", "guests/lib/blkfront.c"]
 
 
 @pytest.fixture(scope="module")
 def tool(tmp_path_factory):
-    exe = tmp_path_factory.mktemp("split") / "split_block_tool"
-    subprocess.run(["gcc", "-std=gnu11", "-O1", "-g", "-Wall", "-Wextra", "-Werror", "-DDOM0_HOSTED",
-                    f"-I{ROOT / 'grader/unit/host/hosted'}", f"-I{ROOT / 'guests/dom0'}",
-                    f"-I{ROOT / 'guests/include'}", "-fsanitize=address,undefined", "-fno-sanitize-recover=all",
-                    *[str(ROOT / s) for s in SOURCES], "-o", str(exe)], check=True)
-    return exe
+    return build_dom0_tool(tmp_path_factory.mktemp("split"), "split_block_tool", SOURCES)
 
 
 @pytest.fixture
@@ -36,17 +35,6 @@ def image(tmp_path):
     with open(path, "wb") as f:
         f.truncate(2 << 20)
     return path
-
-
-def splitmix_bytes(seed, n_words):
-    out, state = bytearray(), seed
-    for _ in range(n_words):
-        state = (state + 0x9E3779B97F4A7C15) & MASK64
-        z = state
-        z = ((z ^ (z >> 30)) * 0xBF58476D1CE4E5B9) & MASK64
-        z = ((z ^ (z >> 27)) * 0x94D049BB133111EB) & MASK64
-        out += struct.pack("<Q", z ^ (z >> 31))
-    return bytes(out)
 
 
 def run(tool, image, *args, commands=()):
@@ -64,10 +52,7 @@ def test_the_two_ends_connect_and_the_data_lands_in_the_image(tool, image):
     assert out.startswith("connected: 4096 sectors, backend /local/domain/0/backend/vbd/1/51712\n")
     want = splitmix_bytes(seed, count * 64)
     assert image.read_bytes()[sector * 512:(sector + count) * 512] == want
-    h = 0xCBF29CE484222325
-    for b in want:
-        h = ((h ^ b) * 0x100000001B3) & MASK64
-    assert f"read fnv {h:016x}" in out
+    assert f"read fnv {fnv1a64(want):016x}" in out
     assert "write failed: device/vbd/51712: sector 4095: status -1" in out   # past the disk's end
 
 

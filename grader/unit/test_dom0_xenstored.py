@@ -7,9 +7,13 @@ way; what each must be comes from docs/misc/xenstore.txt, not from a run.
 """
 import struct
 import subprocess
+import sys
 from pathlib import Path
 
 import pytest
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from hostlib import build_dom0_tool  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent.parent
 T = dict(DIRECTORY=1, READ=2, GET_PERMS=3, WATCH=4, UNWATCH=5, TRANSACTION_START=6, TRANSACTION_END=7,
@@ -18,13 +22,7 @@ T = dict(DIRECTORY=1, READ=2, GET_PERMS=3, WATCH=4, UNWATCH=5, TRANSACTION_START
 
 @pytest.fixture(scope="module")
 def tool(tmp_path_factory):
-    exe = tmp_path_factory.mktemp("xs") / "xenstored_tool"
-    subprocess.run(["gcc", "-std=gnu11", "-O1", "-g", "-Wall", "-Wextra", "-Werror", "-DDOM0_HOSTED",
-                    f"-I{ROOT / 'guests/dom0'}", f"-I{ROOT / 'guests/include'}", "-fsanitize=address,undefined",
-                    "-fno-sanitize-recover=all", str(ROOT / "grader/unit/host/xenstored_tool.c"),
-                    str(ROOT / "guests/dom0/xenstored.c"), str(ROOT / "guests/dom0/xenstore_tree.c"),
-                    "-o", str(exe)], check=True)
-    return exe
+    return build_dom0_tool(tmp_path_factory.mktemp("xenstored_tool"), "xenstored_tool", ['grader/unit/host/xenstored_tool.c', 'guests/dom0/xenstored.c', 'guests/dom0/xenstore_tree.c'])
 
 
 class Session:
