@@ -26,33 +26,35 @@
 
 #include "types.h"
 
-#define CREDIT_MAX_DOMAINS 64
+#define CREDIT_MAX_DOMAINS 64           /**< entries: domain ids 0..63 */
 #define CREDIT_PER_TICK 100            /**< what the running domain pays per 10 ms tick */
 #define CREDIT_TICKS_PER_PERIOD 3      /**< an accounting period, and a time slice: 30 ms */
-#define CREDIT_PER_PERIOD (CREDIT_PER_TICK * CREDIT_TICKS_PER_PERIOD)
-#define CREDIT_DEFAULT_WEIGHT 256
-#define CREDIT_WEIGHT_MAX 65535
+#define CREDIT_PER_PERIOD (CREDIT_PER_TICK * CREDIT_TICKS_PER_PERIOD) /**< one CPU's credits per period */
+#define CREDIT_DEFAULT_WEIGHT 256      /**< Xen's default weight */
+#define CREDIT_WEIGHT_MAX 65535        /**< the largest weight xl accepts */
 
 /** Priorities, best first (credit.c's CSCHED_PRI_*). */
 enum credit_priority { CREDIT_BOOST, CREDIT_UNDER, CREDIT_OVER, CREDIT_PARKED };
 
+/** One domain as the scheduler sees it. */
 struct credit_entry {
-	bool used;
+	bool used;               /**< the entry holds a domain */
 	bool runnable;           /**< wants the CPU (not halted, not paused) */
 	bool active;             /**< wanted it at some time in this accounting period */
-	uint16_t weight;
+	uint16_t weight;         /**< 1..65535 */
 	uint16_t cap;            /**< percent of one CPU; 0: none */
-	int32_t credit;
-	enum credit_priority priority;
+	int32_t credit;          /**< what is left of its share, -300..300 */
+	enum credit_priority priority; /**< BOOST, UNDER, OVER or PARKED */
 	uint64_t queued_at;      /**< for round-robin within a priority: the older goes first */
 	uint64_t ticks_run;      /**< CPU time used, in ticks (for xl list's Time(s) and the tests) */
 };
 
+/** The scheduler of one CPU. */
 struct credit_scheduler {
-	struct credit_entry entries[CREDIT_MAX_DOMAINS];
+	struct credit_entry entries[CREDIT_MAX_DOMAINS]; /**< by domain id */
 	int running;             /**< the entry running now, -1: idle */
 	uint32_t slice_left;     /**< ticks before the running one is preempted anyway */
-	uint64_t ticks;
+	uint64_t ticks;          /**< ticks since credit_init() */
 	uint64_t order;          /**< the round-robin clock */
 };
 
