@@ -1,7 +1,8 @@
 """Hosts on one wire: Dom0's NE2000 driver and the link protocol, three hosts through scripts/net-hub.
 
 Three native Dom0s (scripts/cluster, each its own disk and MAC) share one wire. A message
-made from a random nonce goes from host 1 to host 3 and only there; a file goes from
+made from a random nonce goes from host 1 to host 3 and only there, then one from host 2
+to host 3 (each pair of hosts numbers its own frames); a file goes from
 host 2 to host 1 while host 1 ignores every third frame it receives, so it only arrives
 whole if the protocol retransmits; the host then compares the copy with the original
 using mtools. Kit checks of lab 6's foundation (no points).
@@ -35,6 +36,8 @@ def test_three_hosts_message_and_file_with_loss(tmp_path):
 1 net recvfile /from-two.elf
 wait 0.3
 2 net sendfile 52:54:00:00:00:01 /guests/primes-hvm.elf
+3 net recv 20
+2 net send 52:54:00:00:00:03 and from two
 all net
 quit
 """)
@@ -45,6 +48,8 @@ quit
     assert proc.returncode == 0, out[-3000:] + proc.stderr
     assert f"host3| net recv: from 52:54:00:00:00:01: {words}" in out, out[-3000:]
     assert "host2| net recv: nothing came" in out                      # not addressed to host 2
+    # Host 3 heard from host 1 already; host 2 numbers its own frames from 0 (per-peer sequences).
+    assert "host3| net recv: from 52:54:00:00:00:02: and from two" in out, out[-3000:]
     m = re.search(r"host2\| net sendfile: /guests/primes-hvm.elf, (\d+) bytes, fnv ([0-9a-f]{16}), (\d+) frames "
                   r"sent again", out)
     assert m, out[-3000:]

@@ -81,6 +81,23 @@ static int take_frame(struct link *l, uint8_t *frame, uint8_t **header, uint16_t
 	return 1;
 }
 
+/* The conversation with @mac, started on first use (slot 0 is reused when all are taken). */
+static struct link_peer *peer(struct link *l, const uint8_t *mac)
+{
+	for (int i = 0; i < LINK_PEERS; i++)
+		if (l->peers[i].used && !memcmp(l->peers[i].mac, mac, 6))
+			return &l->peers[i];
+	int slot = 0;
+	for (int i = 0; i < LINK_PEERS; i++)
+		if (!l->peers[i].used) {
+			slot = i;
+			break;
+		}
+	l->peers[slot] = (struct link_peer){.used = true};
+	memcpy(l->peers[slot].mac, mac, 6);
+	return &l->peers[slot];
+}
+
 static bool expired(struct link *l, uint64_t start, uint64_t ms)
 {
 	return rdtsc() - start > ms * l->tsc_per_ms;
@@ -90,6 +107,7 @@ int link_send(struct link *l, const uint8_t mac[6], const void *message, uint32_
 {
 	static uint8_t frame[NE2K_FRAME_MAX];
 	const uint8_t *data = message;
+	struct link_peer *p = peer(l, mac);
 	uint32_t done = 0;
 	do {
 		uint16_t n = (uint16_t)(length - done < LINK_PAYLOAD_MAX ? length - done : LINK_PAYLOAD_MAX);
@@ -98,18 +116,19 @@ int link_send(struct link *l, const uint8_t mac[6], const void *message, uint32_
 		for (int attempt = 0; attempt < LINK_TRIES && !acknowledged; attempt++) {
 			if (attempt)
 				l->retransmits++;
-			if (send_frame(l, mac, KIND_DATA, flags, l->send_seq, data + done, n))
+			if (send_frame(l, mac, KIND_DATA, flags, p->send_seq, data + done, n))
 				continue;
 			for (uint64_t start = rdtsc(); !acknowledged && !expired(l, start, LINK_TIMEOUT_MS);) {
 				uint8_t *h;
 				uint16_t len;
-				if (take_frame(l, frame, &h, &len) == 1 && h[2] == KIND_ACK && get32(h + 4) == l->send_seq)
+				if (take_frame(l, frame, &h, &len) == 1 && h[2] == KIND_ACK && get32(h + 4) == p->send_seq &&
+				    !memcmp(frame + 6, mac, 6))
 					acknowledged = true;
 			}
 		}
 		if (!acknowledged)
 			return -1;
-		l->send_seq++;
+		p->send_seq++;
 		done += n;
 	} while (done < length);
 	return 0;
@@ -127,9 +146,12 @@ int64_t link_receive(struct link *l, uint8_t from[6], void *buffer, uint32_t siz
 			continue;
 		uint32_t seq = get32(h + 4);
 		const uint8_t *sender = frame + 6;
-		if (seq != l->receive_seq) {
+		struct link_peer *p = peer(l, sender);
+		if (have && memcmp(from, sender, 6))
+			continue; /* another host, while a message from one is half here: it will send again */
+		if (seq != p->receive_seq) {
 			/* A frame we took already (its acknowledgement was lost): acknowledge it again. */
-			if (seq + 1 == l->receive_seq) {
+			if (seq + 1 == p->receive_seq) {
 				l->duplicates++;
 				send_frame(l, sender, KIND_ACK, 0, seq, NULL, 0);
 			}
@@ -141,7 +163,7 @@ int64_t link_receive(struct link *l, uint8_t from[6], void *buffer, uint32_t siz
 		have += len;
 		memcpy(from, sender, 6);
 		send_frame(l, sender, KIND_ACK, 0, seq, NULL, 0);
-		l->receive_seq++;
+		p->receive_seq++;
 		if (h[3] & FLAG_LAST)
 			return have;
 		start = rdtsc(); /* the next fragment gets the whole timeout again */
@@ -155,7 +177,8 @@ void link_dally(struct link *l, uint64_t ms)
 	for (uint64_t start = rdtsc(); !expired(l, start, ms);) {
 		uint8_t *h;
 		uint16_t len;
-		if (take_frame(l, frame, &h, &len) == 1 && h[2] == KIND_DATA && get32(h + 4) + 1 == l->receive_seq) {
+		if (take_frame(l, frame, &h, &len) == 1 && h[2] == KIND_DATA &&
+		    get32(h + 4) + 1 == peer(l, frame + 6)->receive_seq) {
 			l->duplicates++;
 			send_frame(l, frame + 6, KIND_ACK, 0, get32(h + 4), NULL, 0);
 		}

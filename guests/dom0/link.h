@@ -28,11 +28,21 @@
 #define LINK_TIMEOUT_MS 50  /**< how long a sender waits for an acknowledgement */
 #define LINK_TRIES 40       /**< sends of one frame before the link counts as down */
 
+#define LINK_PEERS 16 /**< other hosts this one keeps sequence numbers for */
+
+/** The sequence numbers of the conversation with one other host: each pair of hosts numbers its
+ *  own frames, so that any host may talk to several, one after another. */
+struct link_peer {
+	bool used;
+	uint8_t mac[6];
+	uint32_t send_seq;    /**< our next data frame to it */
+	uint32_t receive_seq; /**< the data frame from it we take next */
+};
+
 /** One end of the link. */
 struct link {
 	struct ne2k *card;
-	uint32_t send_seq;          /**< the next data frame's number */
-	uint32_t receive_seq;       /**< the data frame number the receiver takes next */
+	struct link_peer peers[LINK_PEERS];
 	uint64_t tsc_per_ms;        /**< for the timeouts (measured against the PIT) */
 	uint32_t drop_every;        /**< fault injection: ignore every Nth frame received (0: none) */
 	uint32_t drop_count;
