@@ -90,6 +90,10 @@ struct vrtc {
 
 /** The platform's time base: 8254 input clocks (1.193182 MHz) since the first call, from the TSC. */
 uint64_t vpit_clock(void);
+/** vpit_clock() at host TSC value @p tsc (0 for a TSC before the clock's origin). */
+uint64_t vpit_clock_at(uint64_t tsc);
+/** The TSC's rate as the platform clock measured it, Hz: the local APIC's timer counts from it too. */
+uint64_t vpit_tsc_hz(void);
 /** The 8254's input clock, Hz. */
 #define VPIT_HZ 1193182ull
 

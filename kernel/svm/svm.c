@@ -78,6 +78,11 @@ bool svm_enable(void)
 					MSR_VM_CR, 0xc0010115, 0xc0010116, MSR_VM_HSAVE_PA};
 	for (size_t i = 0; i < ARRAY_SIZE(intercepted); i++)
 		intercept_msr(msrpm, intercepted[i]);
+	/* The guest's local APIC is emulated (dev/lapic.c): its TSC deadline
+	 * and its x2APIC registers must not reach the host's. */
+	intercept_msr(msrpm, 0x6e0 /* IA32_TSC_DEADLINE */);
+	for (uint32_t msr = 0x800; msr <= 0x8ff; msr++)
+		intercept_msr(msrpm, msr);
 	kprintf("[hv] svm: enabled (EFER.SVME, host save area at 0x%lx)\n", host_save_area_pa);
 	return true;
 }
@@ -169,6 +174,11 @@ static void svm_run(struct vcpu *v)
 	 * on in the guest's EFER, invisibly (VMRUN requires it). */
 	*vmcb_u64(s, VMCB_EFER) = v->efer | EFER_SVME;
 	*vmcb_u64(s, VMCB_TSC_OFFSET) = v->msr.tsc_offset;
+	/* CR8 is the APIC's TPR (SDM Vol. 3A §11.8.6.1). With V_INTR_MASKING the
+	 * guest's MOV to and from CR8 reach V_TPR, not the host's TPR (APM
+	 * §15.21.1): load it from the emulated APIC, and take it back below. */
+	uint64_t vtpr = vlapic_cr8(v);
+	*vmcb_u64(s, VMCB_VINTR) = (*vmcb_u64(s, VMCB_VINTR) & ~0xfull) | vtpr;
 	*vmcb_u64(s, VMCB_RAX) = v->regs.rax;
 	*vmcb_u64(s, VMCB_RSP) = v->regs.rsp;
 	*vmcb_u64(s, VMCB_RIP) = v->regs.rip;
@@ -202,6 +212,8 @@ static void svm_run(struct vcpu *v)
 		v->cr4 = *vmcb_u64(s, VMCB_CR4);
 	}
 	v->efer = *vmcb_u64(s, VMCB_EFER) & ~EFER_SVME;
+	if ((*vmcb_u64(s, VMCB_VINTR) & 0xf) != vtpr)
+		vlapic_set_cr8(v, *vmcb_u64(s, VMCB_VINTR) & 0xf);
 	requeue_interrupted_event(s);
 	svm_decode_exit(v, s);
 }
@@ -219,10 +231,17 @@ void svm_inject_exception(struct vcpu *v, uint8_t vector, bool has_error, uint32
 static void svm_deliver_pending(struct vcpu *v)
 {
 	struct svm_state *s = v->backend;
-	struct domain *d = v->domain;
-	int vector = vpic_pending_vector(d);
-	bool timer = vector < 0 && v->timer_pending;
-	if (vector < 0 && !timer)
+	if (v->lapic.nmi_pending && !(*vmcb_u64(s, VMCB_EVENTINJ) & EVENT_VALID)) {
+		/* An NMI from the APIC (ICR, LINT1): taken whatever IF says; the CPU
+		 * blocks further NMIs until the handler's IRET (APM §15.20). */
+		vlapic_take_nmi(v);
+		*vmcb_u64(s, VMCB_EVENTINJ) = VEC_NMI | EVENT_TYPE_NMI | EVENT_VALID;
+		v->halted = false;
+		return;
+	}
+	enum vcpu_interrupt_source source;
+	int vector = vcpu_pending_interrupt(v, &source);
+	if (vector < 0)
 		return;
 	end_interrupt_shadow_if_stepped(v, s);
 	bool can_take = (v->regs.rflags & RFLAGS_IF) && !(*vmcb_u64(s, VMCB_INTERRUPT_SHADOW) & 1) &&
@@ -235,12 +254,7 @@ static void svm_deliver_pending(struct vcpu *v)
 		}
 		return;
 	}
-	if (timer) {
-		v->timer_pending = false;
-		vector = d->timer_vector;
-	} else {
-		vpic_acknowledge(d);
-	}
+	vcpu_acknowledge_interrupt(v, source, vector);
 	*vmcb_u64(s, VMCB_EVENTINJ) = (uint64_t)vector | EVENT_TYPE_INTR | EVENT_VALID;
 	v->halted = false;
 }

@@ -38,6 +38,7 @@ struct vcpu;
 #define EVENT_VALID (1ull << 31)
 #define EVENT_ERROR_VALID (1ull << 11)
 #define EVENT_TYPE_INTR (0ull << 8)
+#define EVENT_TYPE_NMI (2ull << 8)
 #define EVENT_TYPE_EXCEPTION (3ull << 8)
 
 #define V_IRQ (1ull << 8)
