@@ -29,6 +29,7 @@
 #include "domain.h"
 #include "linux_boot.h"
 #include "mm.h"
+#include "mptable.h"
 #include "paging.h"
 #include "string.h"
 #include "svm.h"
@@ -230,7 +231,7 @@ bool linux_load(struct domain *d, const void *image, const void *initrd, const c
 	size_t max = u32_at(image, HDR_CMDLINE_SIZE);
 	size_t length = MIN(strlen(cmdline), max ? max : 255);
 	char zero = 0;
-	return write_boot_tables(d) && domain_write(d, BOOT_PARAMS_GPA, boot_params, sizeof(boot_params)) &&
+	return write_boot_tables(d) && mptable_write(d) && domain_write(d, BOOT_PARAMS_GPA, boot_params, sizeof(boot_params)) &&
 	       domain_write(d, CMDLINE_GPA, cmdline, length) && domain_write(d, CMDLINE_GPA + length, &zero, 1) &&
 	       domain_write(d, boot->load_address, (const uint8_t *)image + boot->kernel_offset, boot->kernel_size) &&
 	       (!boot->initrd_size || domain_write(d, boot->initrd_address, initrd, boot->initrd_size));

@@ -78,6 +78,7 @@ struct vcpu_ops;
 #define SVM_EXIT_HLT 0x78      /**< HLT */
 #define SVM_EXIT_IOIO 0x7b     /**< IN/OUT/INS/OUTS on an intercepted port */
 #define SVM_EXIT_MSR 0x7c      /**< RDMSR/WRMSR on an intercepted MSR */
+#define SVM_EXIT_PAUSE 0x77    /**< PAUSE (intercepted: a guest spinning waits for its timer) */
 #define SVM_EXIT_SHUTDOWN 0x7f /**< the guest triple-faulted */
 #define SVM_EXIT_VMRUN 0x80    /**< the guest executed VMRUN */
 #define SVM_EXIT_VMMCALL 0x81  /**< the guest's hypercall */

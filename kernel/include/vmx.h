@@ -144,6 +144,7 @@ struct vcpu_ops;
 #define VMX_EXIT_EPT_MISCONFIG 49     /**< EPT misconfiguration: a malformed EPT entry */
 #define VMX_EXIT_INVEPT 50            /**< INVEPT */
 #define VMX_EXIT_INVVPID 53           /**< INVVPID */
+#define VMX_EXIT_PAUSE 40             /**< PAUSE (with "PAUSE exiting") */
 #define VMX_EXIT_XSETBV 55            /**< XSETBV (always exits) */
 #define VMX_EXIT_ENTRY_FAILED (1u << 31) /**< bit 31 of the exit reason: the VM entry itself failed */
 /** @} */

@@ -191,6 +191,11 @@ static bool vmx_capabilities(void)
 				     proc_controls | PROC_USE_TPR_SHADOW, &unused);
 	if (tpr_shadow)
 		proc_controls |= PROC_USE_TPR_SHADOW;
+	/* Optional: PAUSE exiting, so that a guest spinning for its timer gets
+	 * it on time (svm.c, pause_exit). */
+	if (adjust_controls(true_msrs ? MSR_IA32_VMX_TRUE_PROCBASED_CTLS : MSR_IA32_VMX_PROCBASED_CTLS,
+			    proc_controls | PROC_PAUSE_EXITING, &unused))
+		proc_controls |= PROC_PAUSE_EXITING;
 	/* CR3 exiting is default-1 without the TRUE MSRs: allow any CR3. */
 	proc_controls &= ~(true_msrs ? PROC_CR3_LOAD_EXITING | PROC_CR3_STORE_EXITING : 0);
 	cr0_fixed0 = rdmsr(MSR_IA32_VMX_CR0_FIXED0);
@@ -435,6 +440,14 @@ static void xsetbv_exit(struct vcpu *v)
 	v->regs.rip += vmread(VMCS_EXIT_INSTRUCTION_LEN);
 }
 
+/* PAUSE: a spin-wait loop, often for the guest's own timer (svm.c's
+ * pause_exit says why it exits); only the step. */
+static void pause_exit(struct vcpu *v)
+{
+	v->exit = (struct vcpu_exit){.reason = VCPU_EXIT_NONE, .next_rip = v->regs.rip};
+	v->regs.rip += vmread(VMCS_EXIT_INSTRUCTION_LEN);
+}
+
 static void vmx_run(struct vcpu *v)
 {
 	struct vmx_state *s = v->backend;
@@ -506,8 +519,11 @@ static void vmx_run(struct vcpu *v)
 	if (vtpr && *vtpr != (uint8_t)v->lapic.tpr)
 		v->lapic.tpr = *vtpr;
 	requeue_interrupted_event();
-	if ((uint32_t)vmread(VMCS_EXIT_REASON) == VMX_EXIT_XSETBV)
+	uint32_t reason = (uint32_t)vmread(VMCS_EXIT_REASON);
+	if (reason == VMX_EXIT_XSETBV)
 		xsetbv_exit(v); /* none of the test guests' exits: handled here, not in vmcs.c */
+	else if (reason == VMX_EXIT_PAUSE)
+		pause_exit(v);
 	else
 		vmx_decode_exit(v, s);
 }

@@ -25,6 +25,7 @@ struct vcpu;
 #define PROC_USE_TPR_SHADOW (1u << 21)     /* MOV to/from CR8 use the virtual-APIC page's TPR */
 #define PROC_USE_IO_BITMAPS (1u << 25)
 #define PROC_USE_MSR_BITMAPS (1u << 28)
+#define PROC_PAUSE_EXITING (1u << 30)
 #define PROC_ACTIVATE_SECONDARY (1u << 31)
 /* Secondary processor-based controls (Table 25-7). */
 #define PROC2_ENABLE_EPT (1u << 1)
