@@ -41,7 +41,8 @@ from test_lab1_equivalence import expect_equivalent, expect_exit, module, run_hy
 pytestmark = pytest.mark.handout("docs/linux.md")
 
 LINUX_DIR = ROOT / "build/linux"
-GUEST_ARGS = "console=ttyS0 earlyprintk=ttyS0 acpi=off pci=off nolapic tsc=reliable"
+# noapic: the emulated PC has a local APIC (its timer is Linux's clock event device) but no I/O APIC.
+GUEST_ARGS = "console=ttyS0 earlyprintk=ttyS0 acpi=off pci=off noapic tsc=reliable"
 HOST_MEMORY = "512M"
 GUEST_MEMORY = "256M"
 PROMPT = r"\[d1\] linux# "
@@ -118,6 +119,14 @@ def shell_session(build, nonce, linux_files, mode):
         s.expect(rf"\[d1\] {n * 3}\r*\n", COMMAND_TIMEOUT,
                  f"the shell's answer {n * 3} to 'echo $(({n}*3))' (console input reaching the guest's UART)")
         s.expect(PROMPT, COMMAND_TIMEOUT, "the prompt again")
+        # The local APIC's timer drives Linux's clock events: its count (LOC) moves while the shell sleeps.
+        s.child.sendline("grep LOC: /proc/interrupts; sleep 1; grep LOC: /proc/interrupts")
+        s.expect(r"LOC: +(\d+)[^\n]*\n(?:.*\n)*?.*LOC: +(\d+)", COMMAND_TIMEOUT, "two readings of the LOC line")
+        before, after = int(s.child.match.group(1)), int(s.child.match.group(2))
+        if after - before < 100:
+            s.run("success").fail(f"expected Linux's local APIC timer to tick (HZ=250) through 'sleep 1': "
+                                  f"LOC went from {before} to {after}")
+        s.expect(PROMPT, COMMAND_TIMEOUT, "the prompt again")
         s.child.sendline("poweroff")
         s.expect(r"\[hv\] d1 halted with interrupts disabled: powered off", COMMAND_TIMEOUT,
                  "poweroff to halt the guest with interrupts disabled, ending it cleanly")
@@ -140,6 +149,7 @@ def vmx_session(build, nonce, linux_files):
     r.expect(r"^\[hv\] d1 'linux' created: \d+ KiB, mode vmx\b", "the bzImage accepted as d1 on the vmx backend")
     r.expect(r"^\[d1\] \[[ 0-9.]+\] Run /init as init process", "Linux to boot as far as starting /init")
     r.expect(rf"^\[d1\] hypatia\.auto: {n} \* 3 = {n * 3},", f"the guest's shell to print {n} * 3 = {n * 3}")
+    r.expect(r"^\[d1\] hypatia\.auto: local timer interrupts [1-9]\d*", "Linux's local APIC timer to have ticked (LOC)")
     r.expect(r"^\[hv\] d1 halted with interrupts disabled: powered off",
              "poweroff to halt the guest with interrupts disabled, ending it cleanly")
     r.expect(r"^\[hv\] d1 exits: [^\n]*", "the domain's exit counters")

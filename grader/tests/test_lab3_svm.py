@@ -20,6 +20,7 @@ up — two ticks close together, where natively they are a period apart —
 and would print another count than natively.
 """
 import concurrent.futures
+import difflib
 import re
 
 import pytest
@@ -54,6 +55,7 @@ NESTED_BOOT = [
     ("garbage", "image", "crash", "mode=nested how=devices"),
     ("fpu-nested", "image", "fpu_state", "mode=nested salt=1"),
     ("fpu-pv", "image", "fpu_state", "salt=2"),
+    ("lapic", "image", "lapic", "mode=nested"),
 ]
 SHADOW_AND_MULTIBOOT_BOOT = [
     ("shadow-paging_basic", "image", "paging_basic", "type=hvm mode=shadow mem=8M"),
@@ -68,6 +70,8 @@ SHADOW_AND_MULTIBOOT_BOOT = [
     ("shadow-cpu_state", "image", "cpu_state", "type=hvm mode=shadow mem=8M"),
     ("fpu-shadow", "image", "fpu_state", "type=hvm mode=shadow mem=8M salt=3"),
     ("fpu-mb", "native", "fpu_state", "mode=nested salt=4"),
+    ("shadow-lapic", "image", "lapic", "type=hvm mode=shadow mem=8M"),
+    ("mb-lapic", "native", "lapic", "mode=nested"),
 ] + [(f"nested-{guest}", "image", guest, "mode=nested" + (" steps=300" if guest == "paging_stress" else ""))
      for guest in ("paging_basic", "paging_faults", "paging_processes", "paging_stress")] + [(f"mb-{guest}", "native", guest, "mode=nested") for guest in
      ("hello", "io", "exceptions", "cpu_state", "paging_basic", "paging_faults")]
@@ -411,3 +415,50 @@ def expect_hypercalls(batch, name, door):
         r.fail("the hypercall guest printed:\n      " + "\n      ".join(got) +
                "\n  but should have printed:\n      " + "\n      ".join(want))
     expect_exit(r, name, code)
+
+
+# --- the local APIC (kernel/dev/lapic.c, lapic_timer.c) ------------------------------------------
+
+# What the SDM says the TSC-deadline checks of guests/tests/lapic.c must find (Vol. 3A §11.5.4.1): the
+# interrupt comes, IA32_TSC_DEADLINE reads 0 once it fired, a deadline already past fires at once, and
+# writing 0 disarms the timer. QEMU 7.2's TCG has no TSC-deadline timer to compare with.
+TSC_DEADLINE_LINE = ("DIFF: tsc-deadline: interrupt yes, msr reads 0 after it, a past deadline fires at once yes, "
+                     "zero disarms yes")
+
+
+def expect_lapic(batch, name, kind):
+    """Domain @name ran guests/tests/lapic.c: its xAPIC lines equal QEMU's own APIC's (the native run),
+    its x2APIC battery prints what the native xAPIC battery printed, its TSC-deadline line what the SDM
+    says."""
+    r = batch.domain(name)
+    native = batch.native("lapic")
+    expect_equivalent(r, name, native.lines, kind)
+    expect_exit(r, name, 0x10)
+    got = transcript(r, name)
+    # The battery (registers, IPIs, timer) runs again in x2APIC mode; the lines about the xAPIC page's
+    # own registers (base, DFR) and the 8259 (LINT0) are printed once, in xAPIC mode.
+    once = ("lapic: base ", "lapic: dfr ", "lapic: lint0 ")
+    want_x2 = ["DIFF: x2apic: " + line[len("lapic: "):] for line in native.lines
+               if line.startswith("lapic: ") and not line.startswith(once)]
+    got_x2 = [line for line in got if line.startswith("DIFF: x2apic: ")]
+    if got_x2 != want_x2:
+        diff = "\n".join("    " + d for d in difflib.unified_diff(want_x2, got_x2, "native xAPIC", "x2APIC",
+                                                                  lineterm="", n=1))
+        r.fail(f"in x2APIC mode (MSRs 0x800-0x8ff, SDM Vol. 3A §11.12) the same checks must print what QEMU's "
+               f"xAPIC printed natively:\n{diff}")
+    if TSC_DEADLINE_LINE not in got:
+        r.fail(f"the TSC-deadline timer (SDM Vol. 3A §11.5.4.1): expected\n    {TSC_DEADLINE_LINE}\n  got\n    " +
+               "\n    ".join(line for line in got if line.startswith("DIFF: tsc-deadline")))
+
+
+@pytest.mark.student
+@pytest.mark.parametrize("name,kind", [
+    pytest.param("lapic", "nested", marks=[pytest.mark.points(5)], id="nested"),
+    pytest.param("shadow-lapic", "hvm-shadow", marks=[pytest.mark.points(3)], id="hvm-shadow"),
+    pytest.param("mb-lapic", "nested", marks=[pytest.mark.points(2)], id="multiboot"),
+])
+def test_local_apic_as_natively(svm, name, kind):
+    """The local APIC, emulated (xAPIC page through nested-page or shadow-paging faults, x2APIC MSRs):
+    ID, version, TPR/CR8, PPR, self-IPIs by shorthand and destination, priorities, ISR and EOI, an
+    NMI, LVTs, the timer's modes and divider, LINT0 as the 8259's path — as QEMU's own APIC does."""
+    expect_lapic(svm, name, kind)

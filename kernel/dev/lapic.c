@@ -82,7 +82,7 @@
  * pin polarity and trigger mode. Delivery status and remote IRR are the
  * APIC's. The timer's mode field is two bits, 10b being TSC-deadline. */
 static const uint32_t lvt_writable[LVT_COUNT] = {
-	[LVT_TIMER] = 0x000600ff,   [LVT_THERMAL] = 0x000107ff, [LVT_PERF] = 0x000107ff,
+	[LVT_TIMER] = 0x000700ff,   [LVT_THERMAL] = 0x000107ff, [LVT_PERF] = 0x000107ff,
 	[LVT_LINT0] = 0x0001a7ff,   [LVT_LINT1] = 0x0001a7ff,   [LVT_ERROR] = 0x000100ff,
 };
 
