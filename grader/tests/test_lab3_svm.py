@@ -56,6 +56,7 @@ NESTED_BOOT = [
     ("fpu-nested", "image", "fpu_state", "mode=nested salt=1"),
     ("fpu-pv", "image", "fpu_state", "salt=2"),
     ("lapic", "image", "lapic", "mode=nested"),
+    ("apic-bad", "image", "lapic_bad", "mode=nested"),
 ]
 SHADOW_AND_MULTIBOOT_BOOT = [
     ("shadow-paging_basic", "image", "paging_basic", "type=hvm mode=shadow mem=8M"),
@@ -99,7 +100,7 @@ class BatchRun:
     meanwhile."""
 
     def __init__(self, build, nonce, boots, runner, parallel=1,
-                 skip_native=("crash", "paging_attack", "mmio", "dirty", "hypercall")):
+                 skip_native=("crash", "paging_attack", "mmio", "dirty", "hypercall", "lapic_bad")):
         self.build, self.nonce = build, nonce
         pool = concurrent.futures.ThreadPoolExecutor(parallel)
         futures = []
@@ -462,3 +463,67 @@ def test_local_apic_as_natively(svm, name, kind):
     ID, version, TPR/CR8, PPR, self-IPIs by shorthand and destination, priorities, ISR and EOI, an
     NMI, LVTs, the timer's modes and divider, LINT0 as the 8259's path — as QEMU's own APIC does."""
     expect_lapic(svm, name, kind)
+
+
+def lapic_bad_expected(nonce):
+    """The lines guests/tests/lapic_bad.c must print first, from the SDM (Vol. 3A) and the nonce."""
+    reserved, vector, timer_vector, error_vector = 0x40 + 0x10 * (nonce % 4), nonce % 16, nonce // 16 % 16, \
+        0x90 + nonce % 16
+    return [
+        # ESR (§11.5.3): bit 7 illegal register address, bit 6 receive illegal vector, bit 5 send illegal vector.
+        f"bad: read of reserved register 0x{reserved:x}: esr 0x80",
+        f"bad: self-ipi with vector {vector}: esr 0x60, taken 0",
+        f"bad: timer with vector {timer_vector}: esr 0x40, taken 0",
+        f"bad: error interrupt: taken 1, vector 0x{error_vector:x}, esr 0x60",
+        # x2APIC MSRs outside x2APIC mode, IA32_APIC_BASE's reserved bits and transitions (§11.4.4, §11.12.5).
+        "bad: rdmsr 0x802 (x2APIC ID) in xAPIC mode: #GP",
+        "bad: wrmsr 0x80b (x2APIC EOI) in xAPIC mode: #GP",
+        "bad: apic base with reserved bit 9: #GP",
+        "bad: apic base with bit 63: #GP",
+        "bad: x2APIC without the global enable: #GP",
+        "bad: apic moved to 0xfed00000: no #GP, version there 0x14",
+        "bad: xAPIC -> x2APIC: no #GP",
+        # x2APIC mode (§11.12.1.2): read-only, write-only, absent registers and reserved bits are #GP.
+        "bad: x2APIC: write to the version register: #GP",
+        "bad: x2APIC: read of SELF IPI: #GP",
+        "bad: x2APIC: read of DFR (none in x2APIC): #GP",
+        "bad: x2APIC: non-zero EOI: #GP",
+        "bad: x2APIC: non-zero ESR write: #GP",
+        "bad: x2APIC: ICR with reserved bit 13: #GP",
+        "bad: x2APIC: TPR with bit 8: #GP",
+        "bad: x2APIC: self ipi vector 3: esr 0x60",
+        "bad: x2APIC -> xAPIC: #GP",
+        "bad: x2APIC -> disabled: no #GP",
+        "bad: disabled -> x2APIC: #GP",
+        "bad: disabled -> xAPIC: no #GP",
+        # Re-enabled after a global disable: the power-up state (§11.4.7.1).
+        "bad: after a global disable: svr 0xff, lvt timer 0x10000, tpr 0x0",
+        # Storms: every self-IPI is taken; a one-cycle periodic timer raises interrupts until stopped.
+        "bad: 2000 self-ipis: 2000 taken",
+        "bad: timer storm: 1000 interrupts before its handler stopped it",
+    ]
+
+
+def expect_lapic_bad(batch):
+    """Domain 'apic-bad' printed the SDM's answers to bad APIC programming, then survived its garbage
+    alone: it ended (well or crashed), the others ran on, and the hypervisor finished the run."""
+    r = batch.domain("apic-bad")
+    want, got = lapic_bad_expected(batch.nonce), transcript(r, "apic-bad")
+    if got[:len(want)] != want:
+        diff = "\n".join("    " + d for d in difflib.unified_diff(want, got[:len(want)], "SDM", "guest",
+                                                                  lineterm="", n=1))
+        r.fail(f"the local APIC programmed wrongly must answer as the SDM says (ESR bits, #GP):\n{diff}")
+    if not domain_end(r, "apic-bad"):
+        r.fail("the guest that wrote garbage to its local APIC never ended")
+    whole = batch.run_of("apic-bad")
+    if not re.search(r"^\[hv\] all domains ended: ", whole.output, re.M):
+        r.fail("the hypervisor must finish the run normally after a guest's APIC garbage")
+    expect_exit(batch.domain("hello"), "hello", 0x10)
+
+
+@pytest.mark.points(4)
+@pytest.mark.student
+def test_local_apic_bad_programming(svm):
+    """Reserved registers and bits, illegal vectors, #GP where the SDM says, a moved APIC, storms of
+    self-IPIs and timer interrupts, random garbage: the SDM's error bits, and the guest ends alone."""
+    expect_lapic_bad(svm)
