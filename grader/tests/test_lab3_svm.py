@@ -57,6 +57,8 @@ NESTED_BOOT = [
     ("fpu-pv", "image", "fpu_state", "salt=2"),
     ("lapic", "image", "lapic", "mode=nested"),
     ("apic-bad", "image", "lapic_bad", "mode=nested"),
+    ("fw_cfg", "image", "fw_cfg", "mode=nested"),
+    ("mb-fw_cfg", "native", "fw_cfg", "mode=nested"),
 ]
 SHADOW_AND_MULTIBOOT_BOOT = [
     ("shadow-paging_basic", "image", "paging_basic", "type=hvm mode=shadow mem=8M"),
@@ -527,3 +529,16 @@ def test_local_apic_bad_programming(svm):
     """Reserved registers and bits, illegal vectors, #GP where the SDM says, a moved APIC, storms of
     self-IPIs and timer interrupts, random garbage: the SDM's error bits, and the guest ends alone."""
     expect_lapic_bad(svm)
+
+
+@pytest.mark.student
+@pytest.mark.parametrize("name", [
+    pytest.param("fw_cfg", marks=[pytest.mark.points(2)], id="image"),
+    pytest.param("mb-fw_cfg", marks=[pytest.mark.points(1)], id="multiboot"),
+])
+def test_fw_cfg_as_natively(svm, name):
+    """QEMU's fw_cfg (ports 0x510/0x511, kernel/dev/fw_cfg.c): signature, ID, CPU counts, RAM size,
+    the file directory and etc/e820, reads past an item and of no item — what QEMU's own answers."""
+    r = svm.domain(name)
+    expect_equivalent(r, name, svm.native("fw_cfg").lines, "nested")
+    expect_exit(r, name, 0x10)

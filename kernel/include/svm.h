@@ -67,6 +67,7 @@ struct vcpu_ops;
 #define SVM_EXIT_CR0_READ 0x00  /**< MOV from CR0 (shadow paging: the real CR0 has WP forced) */
 #define SVM_EXIT_CR3_READ 0x03  /**< MOV from CR3 (shadow paging) */
 #define SVM_EXIT_CR0_WRITE 0x10 /**< MOV to CR0 (and LMSW, CLTS) */
+#define SVM_EXIT_CR8_WRITE 0x18 /**< MOV to CR8 (intercepted only while the TPR's bits 3:0 are not 0) */
 #define SVM_EXIT_CR3_WRITE 0x13 /**< MOV to CR3: the guest switches address space */
 #define SVM_EXIT_CR4_WRITE 0x14 /**< MOV to CR4 */
 #define SVM_EXIT_INVLPG 0x79    /**< INVLPG */

@@ -13,7 +13,9 @@
  */
 #include "console.h"
 #include "cpu.h"
+#include "decode.h"
 #include "domain.h"
+#include "emulate.h"
 #include "memlayout.h"
 #include "mm.h"
 #include "panic.h"
@@ -166,6 +168,29 @@ static void pause_exit(struct vcpu *v)
 	v->regs.rip += 2;
 }
 
+/* MOV to CR8 sets TPR[7:4] and clears TPR[3:0] (SDM Vol. 3A §11.8.6.1).
+ * Through V_TPR the write is seen only if it changes bits 7:4; so while
+ * TPR[3:0] is not 0 (a guest wrote the TPR register itself) CR8 writes are
+ * intercepted and carried out here, decoded (no decode assists in QEMU). */
+static void cr8_write_exit(struct vcpu *v)
+{
+	struct insn insn;
+	v->exit = (struct vcpu_exit){.reason = VCPU_EXIT_NONE, .next_rip = v->regs.rip};
+	if (!emulate_fetch_and_decode(v, &insn))
+		return;
+	if (insn.cls != INSN_MOV_TO_CR) {
+		domain_crash(v->domain, "CR8 write exit on '%s'", insn_class_name(insn.cls));
+		return;
+	}
+	uint64_t value = *vcpu_gpr(v, insn.modrm_rm | ((insn.rex & 1) << 3));
+	if (value & ~0xfull) {
+		svm_inject_exception(v, VEC_GP, true, 0);
+		return;
+	}
+	vlapic_set_cr8(v, value);
+	v->regs.rip += insn.length;
+}
+
 static void svm_run(struct vcpu *v)
 {
 	struct svm_state *s = v->backend;
@@ -191,6 +216,10 @@ static void svm_run(struct vcpu *v)
 	 * §15.21.1): load it from the emulated APIC, and take it back below. */
 	uint64_t vtpr = vlapic_cr8(v);
 	*vmcb_u64(s, VMCB_VINTR) = (*vmcb_u64(s, VMCB_VINTR) & ~0xfull) | vtpr;
+	if (v->lapic.tpr & 0xf)
+		*vmcb_u32(s, VMCB_INTERCEPT_CR) |= INTERCEPT_CR8_WRITE;
+	else
+		*vmcb_u32(s, VMCB_INTERCEPT_CR) &= ~INTERCEPT_CR8_WRITE;
 	*vmcb_u64(s, VMCB_RAX) = v->regs.rax;
 	*vmcb_u64(s, VMCB_RSP) = v->regs.rsp;
 	*vmcb_u64(s, VMCB_RIP) = v->regs.rip;
@@ -229,6 +258,8 @@ static void svm_run(struct vcpu *v)
 	requeue_interrupted_event(s);
 	if (*vmcb_u64(s, VMCB_EXITCODE) == SVM_EXIT_PAUSE)
 		pause_exit(v);
+	else if (*vmcb_u64(s, VMCB_EXITCODE) == SVM_EXIT_CR8_WRITE)
+		cr8_write_exit(v);
 	else
 		svm_decode_exit(v, s);
 }

@@ -17,6 +17,7 @@ struct vcpu;
 #define INTERCEPT_CR0_WRITE (1u << 16)
 #define INTERCEPT_CR3_WRITE (1u << 19)
 #define INTERCEPT_CR4_WRITE (1u << 20)
+#define INTERCEPT_CR8_WRITE (1u << 24)
 #define INTERCEPT_PAUSE (1u << 23)
 #define INTERCEPT_INVLPG (1u << 25)
 #define INTERCEPT_INTR (1u << 0)
