@@ -482,6 +482,7 @@ def lapic_bad_expected(nonce):
         "bad: wrmsr 0x80b (x2APIC EOI) in xAPIC mode: #GP",
         "bad: apic base with reserved bit 9: #GP",
         "bad: apic base with bit 63: #GP",
+        "bad: apic base with the bit at MAXPHYADDR: #GP",
         "bad: x2APIC without the global enable: #GP",
         "bad: apic moved to 0xfed00000: no #GP, version there 0x14",
         "bad: xAPIC -> x2APIC: no #GP",

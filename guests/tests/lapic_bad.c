@@ -144,6 +144,10 @@ static void base_rules(uint64_t base)
 	gprintf("bad: wrmsr 0x80b (x2APIC EOI) in xAPIC mode: %s\n", gp(try_wrmsr(0x80b, 0)));
 	gprintf("bad: apic base with reserved bit 9: %s\n", gp(try_wrmsr(MSR_APIC_BASE, base | 1u << 9)));
 	gprintf("bad: apic base with bit 63: %s\n", gp(try_wrmsr(MSR_APIC_BASE, base | 1ull << 63)));
+	uint32_t eax, ebx, ecx, edx;
+	cpuid(0x80000008, 0, &eax, &ebx, &ecx, &edx);
+	gprintf("bad: apic base with the bit at MAXPHYADDR: %s\n",
+		gp(try_wrmsr(MSR_APIC_BASE, base | 1ull << (eax & 0xff))));
 	gprintf("bad: x2APIC without the global enable: %s\n",
 		gp(try_wrmsr(MSR_APIC_BASE, (base & ~(uint64_t)BASE_ENABLE) | BASE_EXTD)));
 	/* Moved: the registers answer at the new base. */

@@ -568,11 +568,22 @@ void vlapic_mmio_write(struct vcpu *v, uint64_t offset, unsigned size, uint64_t 
 
 /* --- MSRs: IA32_APIC_BASE, IA32_TSC_DEADLINE, x2APIC ------------------------------- */
 
-/* IA32_APIC_BASE (§11.4.4, §11.12.5, Figure 11-27): which transitions are allowed. */
+/* The CPU's physical-address width (CPUID 0x80000008 EAX[7:0]; 36 without the leaf). */
+static unsigned max_physical_bits(void)
+{
+	if (cpuid(0x80000000, 0).eax < 0x80000008)
+		return 36;
+	unsigned bits = cpuid(0x80000008, 0).eax & 0xff;
+	return bits >= 32 && bits <= 52 ? bits : 52;
+}
+
+/* IA32_APIC_BASE (§11.4.4, §11.12.5, Figure 11-27): which transitions are allowed;
+ * the base's bits from MAXPHYADDR up are reserved. */
 static bool write_apic_base(struct vcpu *v, uint64_t value)
 {
 	uint64_t old = v->msr.apic_base, mode_bits = APIC_BASE_ENABLE | APIC_BASE_EXTD;
-	uint64_t reserved = ~(mode_bits | APIC_BASE_BSP | (((1ull << 52) - 1) & ~0xfffull));
+	uint64_t base_bits = ((1ull << max_physical_bits()) - 1) & ~0xfffull;
+	uint64_t reserved = ~(mode_bits | APIC_BASE_BSP | base_bits);
 	if (value & reserved)
 		return false;
 	uint64_t from = old & mode_bits, to = value & mode_bits;
