@@ -134,7 +134,7 @@ demo: deps
 # for the reference), LINUX_MODE=shadow for shadow paging. Ctrl-a x quits.
 LINUX_DIR  := build/linux
 LINUX_MODE ?= nested
-LINUX_ARGS ?= console=ttyS0 earlyprintk=ttyS0 acpi=off pci=off nolapic tsc=reliable nopv
+LINUX_ARGS ?= console=ttyS0 earlyprintk=ttyS0 acpi=off pci=off noapic tsc=reliable nopv
 LINUX_HV_ARGS ?= nonce=1
 LINUX_MODULES = $(LINUX_DIR)/vmlinuz name=linux mem=256M type=hvm mode=$(LINUX_MODE) $(LINUX_ARGS),$(LINUX_DIR)/initramfs.cpio.gz initrd
 

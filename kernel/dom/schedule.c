@@ -22,14 +22,28 @@
 struct domain *domain_table[DOMAIN_MAX];
 unsigned domain_count;
 
+/* vpit_clock() at which @p d's next timer interrupt is due — its PIT's or
+ * its local APIC timer's, whichever comes first — or 0 if none is coming. */
+static uint64_t next_timer_event(struct domain *d)
+{
+	if (d->state != DOMAIN_RUNNABLE)
+		return 0;
+	uint64_t pit = vpit_next_interrupt(d), apic_tsc = vlapic_timer_next(d->vcpu);
+	uint64_t apic = apic_tsc ? vpit_clock_at(apic_tsc) + 1 : 0; /* +1: the clock rounds down */
+	if (!pit || (apic && apic < pit))
+		return apic;
+	return pit;
+}
+
 /* Every domain is halted. Sleep until the next tick, unless a guest's own
- * timer (its emulated PIT) is due before: then wait for exactly that
- * moment, with interrupts on, so that the guest's interrupt is on time. */
+ * timer (its emulated PIT or APIC timer) is due before: then wait for
+ * exactly that moment, with interrupts on, so that the guest's interrupt is
+ * on time. */
 static void idle_until_next_event(struct domain **domains, unsigned count)
 {
 	uint64_t soonest = 0;
 	for (unsigned i = 0; i < count; i++) {
-		uint64_t due = domains[i]->state == DOMAIN_RUNNABLE ? vpit_next_interrupt(domains[i]) : 0;
+		uint64_t due = next_timer_event(domains[i]);
 		if (due && (!soonest || due < soonest))
 			soonest = due;
 	}

@@ -57,6 +57,7 @@ struct domain {
 	uint64_t mmio_accesses;          /**< accesses the MMIO test device has seen */
 	struct vuart uart;               /**< emulated 16550A on COM1 */
 	struct vrtc rtc;                 /**< emulated CMOS RTC */
+	struct vfw_cfg fw_cfg;           /**< QEMU's fw_cfg interface */
 	bool umip;                       /**< run with CR4.UMIP (option umip=0 turns it off, lab 1's lesson) */
 	struct vpic pic;                 /**< emulated 8259 pair */
 	struct vpit pit;                 /**< emulated 8254 */
