@@ -118,7 +118,7 @@ bool domain_read(const struct domain *domain, uint64_t gpa, void *dst, size_t si
 bool domain_write(struct domain *domain, uint64_t gpa, const void *src, size_t size);
 
 /** Most domains that can exist at once. */
-#define DOMAIN_MAX 24
+#define DOMAIN_MAX 32
 /** The live domains (NULL-padded), in creation order. */
 extern struct domain *domain_table[DOMAIN_MAX];
 /** How many entries of #domain_table are in use. */
