@@ -13,7 +13,10 @@
  *   role=attack victim=A   sends on, closes, binds and allocates ports that
  *                          are not its own: every call refused, the game
  *                          undisturbed
- * Rounds: 20 + nonce % 40. Events are polled (pending bit of the
+ * Rounds: 20 + nonce % 40 (rounds=N sets them). With bench=1 (make bench)
+ * ping also prints `BENCH null_hypercall N cycles` (xen_version, N times)
+ * and `BENCH evtchn_round_trip N cycles` (the rounds, TSC cycles under
+ * -icount), and the waits skip their status checks. Events are polled (pending bit of the
  * shared-info page, SCHEDOP_yield between looks): no upcall needed.
  * pv build, or the image build as an HVM domain; natively: SKIP.
  */
@@ -25,6 +28,7 @@
 
 static uint8_t own_shared_page[4096] __attribute__((aligned(4096)));
 static struct shared_info *info;
+static bool bench;
 
 static int64_t port_op(unsigned cmd, uint32_t port)
 {
@@ -59,7 +63,7 @@ static void wait_event(uint32_t port, unsigned round)
 	for (unsigned i = 0; i < MAX_WAIT; i++) {
 		if (take_event(port))
 			return;
-		if (status_of(port).status != EVTCHNSTAT_interdomain)
+		if (!bench && status_of(port).status != EVTCHNSTAT_interdomain)
 			guest_fail("round %u: the other end of port %u closed", round, port);
 		yield();
 	}
@@ -83,13 +87,22 @@ static void ping(uint64_t nonce, unsigned peer, unsigned rounds)
 		else
 			yield();
 	gprintf("bound: status %u, remote d%u port %u\n", s.status, s.u.interdomain.dom, s.u.interdomain.port);
+	if (bench) {
+		uint64_t start = rdtsc();
+		for (unsigned i = 0; i < rounds; i++)
+			xen_version(XENVER_version, NULL);
+		gprintf("BENCH null_hypercall %u %lu\n", rounds, rdtsc() - start);
+	}
 	unsigned got = 0;
+	uint64_t start = rdtsc();
 	for (unsigned round = 1; round <= rounds; round++) {
 		if (port_op(EVTCHNOP_send, port) != 0)
 			guest_fail("send failed in round %u", round);
 		wait_event(port, round);
 		got++;
 	}
+	if (bench)
+		gprintf("BENCH evtchn_round_trip %u %lu\n", rounds, rdtsc() - start);
 	gprintf("ping: %u rounds, %u replies, nonce %lu\n", rounds, got, nonce);
 	r = port_op(EVTCHNOP_close, port);
 	gprintf("close(%u): %ld; status %u\n", port, r, status_of(port).status);
@@ -159,7 +172,8 @@ void guest_main(void)
 		guest_skip("event channels need the pv build or an HVM domain (this is %s)", guest_platform());
 	char role[16] = "";
 	guest_cmdline_get("role", role, sizeof(role));
-	unsigned rounds = 20 + nonce % 40;
+	unsigned rounds = guest_cmdline_u64("rounds", 20 + nonce % 40);
+	bench = guest_cmdline_u64("bench", 0);
 	gprintf("evtchn_pingpong: nonce=%lu role=%s\n", nonce, role);
 	if (pv) {
 		info = guest_shared_info();

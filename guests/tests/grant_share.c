@@ -17,6 +17,8 @@
  * R = 8 + nonce % 400. The domains learn each other's ids from their
  * command lines; the granter's pages and the mapper's writes are SplitMix64
  * sequences of the nonce, so the grader computes every line.
+ * With bench=N (make bench) the mapper also maps and unmaps its grant N
+ * times: `BENCH grant_map_unmap N cycles`.
  * pv build, or the image build as an HVM domain; natively: SKIP.
  */
 #include "guest.h"
@@ -229,6 +231,17 @@ static void mapper(uint64_t nonce, unsigned granter_id, uint32_t ref)
 	gprintf("copy own page -> ref+1 (read-only): status %d\n", s);
 	s = copy(gfn(buffer), DOMID_SELF, 4000, ref, (uint16_t)granter_id, 0, 200, GNTCOPY_dest_gref);
 	gprintf("copy across a page end: status %d\n", s);
+	unsigned times = guest_cmdline_u64("bench", 0);
+	if (times) {
+		uint64_t start = rdtsc();
+		for (unsigned i = 0; i < times; i++) {
+			uint32_t h3;
+			if (map(granter_id, ref + 1, buffer, GNTMAP_host_map | GNTMAP_readonly, &h3) != GNTST_okay ||
+			    unmap(buffer, h3) != GNTST_okay)
+				guest_fail("map/unmap %u failed", i);
+		}
+		gprintf("BENCH grant_map_unmap %u %lu\n", times, rdtsc() - start);
+	}
 	window[511] = MAPPER_DONE(nonce);
 	wait_for(&window[510], UNMAP_NOW(nonce), "the granter's go-ahead");
 	int16_t a = unmap(window, h), b = unmap(window2, h2);
