@@ -1,7 +1,7 @@
 /*
  * grant_table.c — Xen's grant tables, version 1: how one domain lets
  * another map or copy a page of its own, without the hypervisor deciding
- * who shares what (Xen's xen/include/public/grant_table.h; docs/grants.md).
+ * who shares what (Xen's xen/include/public/grant_table.h; docs/hypercalls.md).
  *
  * The *granter* writes an entry of its table {flags, domid, frame}: "domain
  * domid may use my frame", GTF_permit_access, optionally GTF_readonly. The
