@@ -120,7 +120,8 @@ static bool retarget(struct domain *d, uint64_t gpa, paddr_t hpa, bool writable)
 			invlpg(gpa);
 		return true;
 	}
-	/* Nested: the next VMRUN flushes this ASID's TLB (grant_take_tlb_flush). */
+	/* Nested: before the next VMRUN the ASID's TLB is flushed, before the
+	 * next VM entry INVEPT forgets the EPT's translations (grant_take_tlb_flush). */
 	d->grant.tlb_flush_due = true;
 	return domain_map_nested(d, gpa, hpa, writable);
 }
@@ -156,8 +157,8 @@ static void map_grant_ref(struct vcpu *v, struct gnttab_map_grant_ref *op)
 		op->status = GNTST_bad_domain;
 		return;
 	}
-	/* Direct (PV) and nested (NPT) tables so far; shadow paging and EPT: not yet. */
-	if (d->paging == PAGING_SHADOW || d->ept) {
+	/* Direct (PV) and nested (NPT, EPT) tables so far; shadow paging: not yet. */
+	if (d->paging == PAGING_SHADOW) {
 		op->status = GNTST_general_error;
 		return;
 	}

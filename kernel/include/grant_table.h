@@ -66,7 +66,7 @@ int64_t grant_table_place_frame(struct domain *domain, uint64_t idx, uint64_t gp
 void grant_table_release(struct domain *domain);
 /** True if guest-physical page @p gpa of @p domain is a grant mapped read-only: the hypervisor must not write it either. */
 bool grant_gpa_readonly(const struct domain *domain, uint64_t gpa);
-/** True (and cleared) if @p domain's nested table lost a mapping since its last run: its TLB must be flushed. */
+/** True (and cleared) if @p domain's nested table (NPT or EPT) changed a mapping since its last run: its TLB must be flushed. */
 bool grant_take_tlb_flush(struct domain *domain);
 
 /**
