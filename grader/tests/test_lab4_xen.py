@@ -229,7 +229,7 @@ def points(n):
 def test_event_channel_pingpong(boots, kind):
     """Ping allocates an unbound port for pong, pong binds it (bind_interdomain), then rounds of sends each
     way (evtchn_send_interdomain, kernel/dom/evtchn_send.c); ping closes, pong's end is unbound again.
-    hvm: ping is an HVM domain under SVM, pong stays PV."""
+    hvm: ping is an HVM domain under SVM, pong stays PV; vmx: the same under Intel VMX in Bochs."""
     b = boots[kind]
     expect_transcript(b.domain("ping"), "ping", expected_ping(b.nonce))
     expect_transcript(b.domain("pong"), "pong", expected_pong(b.nonce))

@@ -240,7 +240,7 @@ void domain_destroy(struct domain *d)
 {
 	if (!d)
 		return;
-	grant_table_release(d); /* its p2m must hold only its own frames before they are freed */
+	grant_table_destroy(d); /* no p2m, its own or another's, may lead to its frames once they are freed */
 	if (d->vcpu)
 		vcpu_destroy(d->vcpu);
 	shadow_destroy(d); /* mode=shadow: every cached shadow root, d->pml4 among them */

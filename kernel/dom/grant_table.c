@@ -236,6 +236,9 @@ int64_t grant_table_place_frame(struct domain *d, uint64_t idx, uint64_t gpfn)
 	for (unsigned h = 0; h < GRANT_MAPTRACK_SIZE; h++)
 		if (d->grant.maptrack[h].in_use && d->grant.maptrack[h].gpa == gpfn * PAGE_SIZE)
 			return -XEN_EINVAL;
+	for (unsigned i = 0; i < GRANT_TABLE_MAX_FRAMES; i++) /* one page, one frame of the table */
+		if (i != idx && d->grant.frame_gfn[i] == gpfn)
+			return -XEN_EINVAL;
 	if (!domain_write(d, gpfn * PAGE_SIZE, zeros, sizeof(zeros)))
 		return -XEN_EINVAL;
 	d->grant.frame_gfn[idx] = gpfn;
@@ -384,6 +387,20 @@ void grant_table_release(struct domain *d)
 	for (unsigned h = 0; h < GRANT_MAPTRACK_SIZE; h++)
 		if (d->grant.maptrack[h].in_use)
 			unmap_one(d, &d->grant.maptrack[h]);
+}
+
+void grant_table_destroy(struct domain *d)
+{
+	grant_table_release(d);
+	/* Xen keeps a granted page alive until its last mapping goes; here the
+	 * frames are freed with the domain, so whoever still maps one loses
+	 * the mapping first (its own page back, its TLB flushed). */
+	for (unsigned i = 0; i < domain_count; i++) {
+		struct domain *other = domain_table[i];
+		for (unsigned h = 0; other && other != d && h < GRANT_MAPTRACK_SIZE; h++)
+			if (other->grant.maptrack[h].in_use && other->grant.maptrack[h].granter == d->id)
+				unmap_one(other, &other->grant.maptrack[h]);
+	}
 }
 
 bool grant_gpa_readonly(const struct domain *d, uint64_t gpa)

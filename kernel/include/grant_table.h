@@ -64,6 +64,12 @@ int64_t grant_table_place_frame(struct domain *domain, uint64_t idx, uint64_t gp
  * pages can be freed. Idempotent.
  */
 void grant_table_release(struct domain *domain);
+/**
+ * @p domain is being destroyed: grant_table_release(), and every mapping
+ * another domain still has of its grants is undone (Xen would keep the page
+ * until then; here its frames are about to be freed).
+ */
+void grant_table_destroy(struct domain *domain);
 /** True if guest-physical page @p gpa of @p domain is a grant mapped read-only: the hypervisor must not write it either. */
 bool grant_gpa_readonly(const struct domain *domain, uint64_t gpa);
 /** True (and cleared) if @p domain's nested table (NPT or EPT) changed a mapping since its last run: its TLB must be flushed. */
