@@ -222,8 +222,8 @@ def test_hang_costs_tests_not_the_batch(graded):
     row, report = graded.rows["hang"], graded.report("hang")
     assert row["status"] == "timeout"
     assert row["lab0 symbol_lookup"] == "10"                 # what ran before the hang keeps its points
-    # The report says where the CPU went round: in the student's function.
-    assert re.search(r"when it was stopped, the CPU was at [0-9a-f]{16} <stacktrace_walk\+0x[0-9a-f]+>", report)
+    # (Where the CPU went round is named when gradelib's own limit stops the run first:
+    # test_gradelib.py checks that; here the batch's wall clock may come first on a busy machine.)
     assert "did not end within its time limit" in report
     assert f"time limit ({TIMEOUT} s)" in report
     assert row["lab0 backtrace"] == "" and re.search(r"backtrace: NOT RUN 0/10", report)
