@@ -217,14 +217,14 @@ def test_handin_packs_files_log_and_manifest(graded):
 
 
 def test_hang_costs_tests_not_the_batch(graded):
-    # Every panic prints a backtrace, so the first test that panics (the #PF dump) hangs:
-    # gradelib stops that run at 20 s, and the batch stops the submission at TIMEOUT.
+    # Every panic prints a backtrace, so the first test that panics (a dump) hangs: gradelib
+    # stops that run after 20 s of QEMU's CPU time, and the batch stops the submission at
+    # TIMEOUT seconds of wall time, whichever comes first.
     row, report = graded.rows["hang"], graded.report("hang")
     assert row["status"] == "timeout"
     assert row["lab0 symbol_lookup"] == "10"                 # what ran before the hang keeps its points
     # (Where the CPU went round is named when gradelib's own limit stops the run first:
     # test_gradelib.py checks that; here the batch's wall clock may come first on a busy machine.)
-    assert "did not end within its time limit" in report
     assert f"time limit ({TIMEOUT} s)" in report
     assert row["lab0 backtrace"] == "" and re.search(r"backtrace: NOT RUN 0/10", report)
     assert 0 < int(row["total"]) < graded.max
