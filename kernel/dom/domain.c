@@ -10,6 +10,7 @@
 #include "console.h"
 #include "cpu.h"
 #include "domain.h"
+#include "grant_table.h"
 #include "image.h"
 #include "linux_boot.h"
 #include "mm.h"
@@ -180,6 +181,8 @@ static bool copy_guest(struct domain *d, uint64_t gpa, void *buf, size_t size, b
 				return false;
 		}
 		void *host = phys_to_virt(domain_gpa_to_hpa(d, gpa));
+		if (to_guest && grant_gpa_readonly(d, gpa)) /* a grant mapped read-only: not even the hypervisor writes it */
+			return false;
 		if (to_guest)
 			domain_mark_dirty(d, gpa);
 		if (to_guest)
@@ -237,6 +240,7 @@ void domain_destroy(struct domain *d)
 {
 	if (!d)
 		return;
+	grant_table_destroy(d); /* no p2m, its own or another's, may lead to its frames once they are freed */
 	if (d->vcpu)
 		vcpu_destroy(d->vcpu);
 	shadow_destroy(d); /* mode=shadow: every cached shadow root, d->pml4 among them */
@@ -402,6 +406,7 @@ void domain_exit(struct domain *d, uint32_t code)
 		return;
 	flush_console(d);
 	d->state = DOMAIN_EXITED;
+	grant_table_release(d), evtchn_release(d); /* lab 4: a dying domain lets go of others */
 	d->exit_code = code;
 	kprintf("[hv] d%u exited: code 0x%x\n", d->id, code);
 }
@@ -412,6 +417,7 @@ void domain_crash(struct domain *d, const char *fmt, ...)
 		return;
 	flush_console(d);
 	d->state = DOMAIN_CRASHED;
+	grant_table_release(d), evtchn_release(d); /* lab 4: a dying domain lets go of others */
 	kprintf("[hv] d%u crashed: ", d->id);
 	va_list ap;
 	va_start(ap, fmt);

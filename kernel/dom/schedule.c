@@ -107,7 +107,7 @@ void domains_run_all(void)
 			all_idle &= d->vcpu->halted || d->vcpu->yielded;
 		}
 		/* Every domain waits for an interrupt: sleep until the next tick. */
-		if (any && all_idle)
+		if (any && all_idle && !evtchn_take_wakeup()) /* an event raised in the pass: someone has work */
 			idle_until_next_event(domains, count);
 	}
 

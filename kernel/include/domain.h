@@ -7,6 +7,7 @@
 
 #include "types.h"
 #include "event_channel.h"
+#include "grant_table.h"
 #include "shadow.h"
 #include "vdev.h"
 
@@ -63,6 +64,7 @@ struct domain {
 	struct vpit pit;                 /**< emulated 8254 */
 	uint64_t shared_info_gpa;        /**< the shared-info page, Xen's layout (0: none registered; XENMEM_add_to_physmap) */
 	struct evtchn_table evtchn;      /**< its event channels and upcall vector (event_channel.h) */
+	struct grant_table grant;        /**< its grant table's frames and the grants it has mapped (grant_table.h) */
 	uint64_t timer_period_ticks;     /**< VCPUOP_set_periodic_timer: period in hypervisor ticks (0: off) */
 	uint64_t timer_next_tick;        /**< VCPUOP_set_periodic_timer: when VIRQ_TIMER is raised next */
 	unsigned console_length;         /**< characters in @c console */

@@ -228,6 +228,8 @@ static void svm_run(struct vcpu *v)
 	/* GIF = 0 from here to after VMRUN's return, host IF = 1: a physical
 	 * interrupt during the guest makes it exit (INTR intercept) and waits
 	 * until STGI below, then runs the hypervisor's handler. */
+	if (grant_take_tlb_flush(v->domain)) /* lab 4: a grant unmapped from the nested table */
+		s->vmcb[VMCB_TLB_CONTROL] = 1;
 	cli();
 	__asm__ volatile("clgi" ::: "memory");
 	sti();

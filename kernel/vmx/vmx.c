@@ -491,6 +491,8 @@ static void vmx_run(struct vcpu *v)
 	 * during the guest makes it exit (external-interrupt exiting, not
 	 * acknowledged) and waits until the STI below, which runs the
 	 * hypervisor's handler. VMX does not switch CR2: we do. */
+	if (grant_take_tlb_flush(v->domain) && invept_all_contexts) /* lab 4: a grant left the EPT; forget it */
+		__asm__ volatile("invept %0, %1" : : "m"((struct { uint64_t eptp, reserved; }){0, 0}), "r"(2ull) : "cc", "memory");
 	cli();
 	write_cr2(v->cr2);
 	int failed = vmx_enter(&v->regs, s->launched);
