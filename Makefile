@@ -135,7 +135,7 @@ demo: deps
 # for the reference), LINUX_MODE=shadow for shadow paging. Ctrl-a x quits.
 LINUX_DIR  := build/linux
 LINUX_MODE ?= nested
-LINUX_ARGS ?= console=ttyS0 earlyprintk=ttyS0 acpi=off pci=off nolapic tsc=reliable nopv
+LINUX_ARGS ?= console=ttyS0 earlyprintk=ttyS0 acpi=off pci=off noapic tsc=reliable nopv
 LINUX_HV_ARGS ?= nonce=1
 LINUX_MODULES = $(LINUX_DIR)/vmlinuz name=linux mem=256M type=hvm mode=$(LINUX_MODE) $(LINUX_ARGS),$(LINUX_DIR)/initramfs.cpio.gz initrd
 
@@ -224,7 +224,12 @@ dom0-native: guests $(DOM0_DISK)
 		-kernel build/guests/dom0/native/dom0.elf32 -append "nonce=1" \
 		-drive file=build/dom0/disk-native.img,format=raw,if=ide,index=0 || true
 
-.PHONY: dom0-disk dom0-native dom0-image dom0
+# Several hosts on one wire, their consoles here (scripts/cluster; docs/dom0.md).
+HOSTS ?= 3
+cluster: guests $(DOM0_DISK)
+	@scripts/cluster --hosts $(HOSTS)
+
+.PHONY: dom0-disk dom0-native dom0-image dom0 cluster
 
 # --- docs, handouts, dependencies ----------------------------------------------------------
 docs: deps-quiet

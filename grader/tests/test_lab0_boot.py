@@ -3,7 +3,6 @@
 Each test boots the hypervisor with the grader's nonce; the figures the
 self-tests print are recomputed here, independently, from the same nonce.
 """
-import re
 
 import pytest
 

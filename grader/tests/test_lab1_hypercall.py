@@ -150,3 +150,18 @@ def test_event_channel_upcall(build, nonce):
     r = run_hypervisor(build, [module(build, "pv", "xen_abi", "xen", nonce)], nonce)
     expect_lines(r, transcript(r, "xen"), expected_xen_abi(nonce))
     expect_exit(r, "xen")
+
+
+def test_hypercall_fuzzing_hurts_nobody(build, nonce):
+    """10^5 random hypercalls with random arguments from a PV guest (guests/tests/hcfuzz.c): each comes
+    back, the hypervisor does not panic, and a domain beside it finishes as it must (a kit check)."""
+    other = nonce ^ 0x5DEECE66D
+    r = run_hypervisor(build, [module(build, "pv", "hcfuzz", "fuzz", nonce, "calls=100000"),
+                               module(build, "pv", "hello", "hello", other)], nonce, timeout=60)
+    r.expect_status("success")
+    lines = transcript(r, "fuzz")
+    if not lines or lines[0] != f"hcfuzz: nonce={nonce} calls=100000" or \
+            not any(line.startswith("hcfuzz: 100000 calls came back: ") for line in lines):
+        r.fail(f"the fuzzer should report that all 100000 calls came back; it printed {lines[:3]}")
+    expect_exit(r, "fuzz", 0x10)
+    expect_exit(r, "hello", 0x10)

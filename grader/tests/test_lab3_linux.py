@@ -35,13 +35,14 @@ import time
 import pexpect
 import pytest
 
-from gradelib import ROOT, Run, qemu_command, run_bochs, run_qemu
+from gradelib import ROOT, WALL_LIMIT_FACTOR, Run, cpu_seconds, qemu_command, run_bochs, run_qemu
 from test_lab1_equivalence import expect_equivalent, expect_exit, module, run_hypervisor, run_native
 
 pytestmark = pytest.mark.handout("docs/linux.md")
 
 LINUX_DIR = ROOT / "build/linux"
-GUEST_ARGS = "console=ttyS0 earlyprintk=ttyS0 acpi=off pci=off nolapic tsc=reliable nopv"
+# noapic: the emulated PC has a local APIC (its timer is Linux's clock event device) but no I/O APIC.
+GUEST_ARGS = "console=ttyS0 earlyprintk=ttyS0 acpi=off pci=off noapic tsc=reliable nopv"
 HOST_MEMORY = "512M"
 GUEST_MEMORY = "256M"
 PROMPT = r"\[d1\] linux# "
@@ -92,9 +93,18 @@ class Session:
         return Run(self.cmd, output, status, self.child.exitstatus, time.monotonic() - self.start)
 
     def expect(self, pattern, timeout, what):
-        """Wait for @pattern; fail saying @what was expected, with the end of the output, if it does not come."""
+        """Wait for @pattern; fail saying @what was expected, with the end of the output, if it does not come.
+
+        @timeout counts QEMU's CPU time, as gradelib's limits do: on a loaded machine a boot takes
+        longer in wall time, not in work (at most WALL_LIMIT_FACTOR times longer)."""
         crash = r"^\[hv\] d1 crashed[^\n]*|^\[hv\] panic[^\n]*|^PANIC[^\n]*"
-        i = self.child.expect([pattern, re.compile(crash, re.M), pexpect.TIMEOUT, pexpect.EOF], timeout=timeout)
+        patterns = [pattern, re.compile(crash, re.M), pexpect.TIMEOUT, pexpect.EOF]
+        cpu_start, wall_start = cpu_seconds(self.child.pid) or 0.0, time.monotonic()
+        while True:
+            i = self.child.expect(patterns, timeout=1)
+            used = (cpu_seconds(self.child.pid) or cpu_start) - cpu_start
+            if i != 2 or used >= timeout or time.monotonic() - wall_start >= timeout * WALL_LIMIT_FACTOR:
+                break
         if i == 0:
             return self.child.match
         ended = {1: "the domain ended or the hypervisor panicked", 2: f"nothing for {timeout} s",
@@ -118,6 +128,17 @@ def shell_session(build, nonce, linux_files, mode):
         s.expect(rf"\[d1\] {n * 3}\r*\n", COMMAND_TIMEOUT,
                  f"the shell's answer {n * 3} to 'echo $(({n}*3))' (console input reaching the guest's UART)")
         s.expect(PROMPT, COMMAND_TIMEOUT, "the prompt again")
+        # The local APIC's timer is Linux's clock event device (in TSC-deadline mode, with the
+        # tsc_early_khz= the loader adds): what wakes the shell from 'sleep 1' is a LOC interrupt.
+        s.child.sendline("cat /sys/devices/system/clockevents/clockevent0/current_device; "
+                         "grep LOC: /proc/interrupts; sleep 1; grep LOC: /proc/interrupts")
+        s.expect(r"\[d1\] (\S+)\r*\n(?:.*\n)*?.*LOC: +(\d+)[^\n]*\n(?:.*\n)*?.*LOC: +(\d+)", COMMAND_TIMEOUT,
+                 "the clock event device's name and two readings of the LOC line")
+        device, before, after = s.child.match.group(1), int(s.child.match.group(2)), int(s.child.match.group(3))
+        if not device.startswith("lapic") or after <= before:
+            s.run("success").fail(f"expected Linux's clock events from its local APIC timer: the device is "
+                                  f"'{device}', LOC went from {before} to {after} through 'sleep 1'")
+        s.expect(PROMPT, COMMAND_TIMEOUT, "the prompt again")
         s.child.sendline("poweroff")
         s.expect(r"\[hv\] d1 halted with interrupts disabled: powered off", COMMAND_TIMEOUT,
                  "poweroff to halt the guest with interrupts disabled, ending it cleanly")
@@ -140,6 +161,7 @@ def vmx_session(build, nonce, linux_files):
     r.expect(r"^\[hv\] d1 'linux' created: \d+ KiB, mode vmx\b", "the bzImage accepted as d1 on the vmx backend")
     r.expect(r"^\[d1\] \[[ 0-9.]+\] Run /init as init process", "Linux to boot as far as starting /init")
     r.expect(rf"^\[d1\] hypatia\.auto: {n} \* 3 = {n * 3},", f"the guest's shell to print {n} * 3 = {n * 3}")
+    r.expect(r"^\[d1\] hypatia\.auto: local timer interrupts [1-9]\d*", "Linux's local APIC timer to have ticked (LOC)")
     r.expect(r"^\[hv\] d1 halted with interrupts disabled: powered off",
              "poweroff to halt the guest with interrupts disabled, ending it cleanly")
     r.expect(r"^\[hv\] d1 exits: [^\n]*", "the domain's exit counters")

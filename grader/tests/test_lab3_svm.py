@@ -20,6 +20,7 @@ up — two ticks close together, where natively they are a period apart —
 and would print another count than natively.
 """
 import concurrent.futures
+import difflib
 import re
 
 import pytest
@@ -53,8 +54,13 @@ NESTED_BOOT = [
     ("xen", "image", "xen_abi", "mode=nested"),
     ("paging_user", "image", "paging_user", "mode=nested"),
     ("garbage", "image", "crash", "mode=nested how=devices"),
+    ("fuzz", "image", "hcfuzz", "mode=nested calls=100000"),
     ("fpu-nested", "image", "fpu_state", "mode=nested salt=1"),
     ("fpu-pv", "image", "fpu_state", "salt=2"),
+    ("lapic", "image", "lapic", "mode=nested"),
+    ("apic-bad", "image", "lapic_bad", "mode=nested"),
+    ("fw_cfg", "image", "fw_cfg", "mode=nested"),
+    ("mb-fw_cfg", "native", "fw_cfg", "mode=nested"),
 ]
 SHADOW_AND_MULTIBOOT_BOOT = [
     ("shadow-paging_basic", "image", "paging_basic", "type=hvm mode=shadow mem=8M"),
@@ -70,6 +76,8 @@ SHADOW_AND_MULTIBOOT_BOOT = [
     ("fpu-shadow", "image", "fpu_state", "type=hvm mode=shadow mem=8M salt=3"),
     ("shadow-xen", "image", "xen_abi", "type=hvm mode=shadow mem=8M"),
     ("fpu-mb", "native", "fpu_state", "mode=nested salt=4"),
+    ("shadow-lapic", "image", "lapic", "type=hvm mode=shadow mem=8M"),
+    ("mb-lapic", "native", "lapic", "mode=nested"),
 ] + [(f"nested-{guest}", "image", guest, "mode=nested" + (" steps=300" if guest == "paging_stress" else ""))
      for guest in ("paging_basic", "paging_faults", "paging_processes", "paging_stress")] + [(f"mb-{guest}", "native", guest, "mode=nested") for guest in
      ("hello", "io", "exceptions", "cpu_state", "paging_basic", "paging_faults")]
@@ -97,7 +105,7 @@ class BatchRun:
     meanwhile."""
 
     def __init__(self, build, nonce, boots, runner, parallel=1,
-                 skip_native=("crash", "paging_attack", "mmio", "dirty", "hypercall", "xen_abi")):
+                 skip_native=("crash", "paging_attack", "mmio", "dirty", "hypercall", "xen_abi", "hcfuzz", "lapic_bad")):
         self.build, self.nonce = build, nonce
         pool = concurrent.futures.ThreadPoolExecutor(parallel)
         futures = []
@@ -241,6 +249,24 @@ def test_fpu_and_sse_registers_are_each_domains_own(svm):
         r = svm.domain(name)
         expect_equivalent(r, name, svm.native("fpu_state", f"salt={salt}").lines, name.split("-")[1])
         expect_exit(r, name, 0x10)
+
+
+@pytest.mark.points(2)
+@pytest.mark.student
+def test_hypercall_fuzzing_hurts_nobody(svm):
+    """10^5 random hypercalls with random arguments from an HVM guest (guests/tests/hcfuzz.c) through
+    VMMCALL: every one comes back (to a guest whose exits your vmcb.c decodes), and the rest of the
+    boot runs on."""
+    r = svm.domain("fuzz")
+    lines = transcript(r, "fuzz")
+    if not lines or lines[0] != f"hcfuzz: nonce={svm.nonce} calls=100000" or \
+            not any(line.startswith("hcfuzz: 100000 calls came back: ") for line in lines):
+        r.fail(f"the fuzzer should report that all 100000 calls came back; it printed {lines[:3]}")
+    expect_exit(r, "fuzz", 0x10)
+    whole = svm.run_of("fuzz")
+    if whole.status != "success":
+        r.fail(f"the hypervisor must finish the run normally; it ended '{whole.status}'")
+    expect_exit(svm.domain("hello"), "hello", 0x10)
 
 
 @pytest.mark.points(3)
@@ -425,3 +451,128 @@ def expect_hypercalls(batch, name, door):
         r.fail("the hypercall guest printed:\n      " + "\n      ".join(got) +
                "\n  but should have printed:\n      " + "\n      ".join(want))
     expect_exit(r, name, code)
+
+
+# --- the local APIC (kernel/dev/lapic.c, lapic_timer.c) ------------------------------------------
+
+# What the SDM says the TSC-deadline checks of guests/tests/lapic.c must find (Vol. 3A §11.5.4.1): the
+# interrupt comes, IA32_TSC_DEADLINE reads 0 once it fired, a deadline already past fires at once, and
+# writing 0 disarms the timer. QEMU 7.2's TCG has no TSC-deadline timer to compare with.
+TSC_DEADLINE_LINE = ("DIFF: tsc-deadline: interrupt yes, msr reads 0 after it, a past deadline fires at once yes, "
+                     "zero disarms yes")
+
+
+def expect_lapic(batch, name, kind):
+    """Domain @name ran guests/tests/lapic.c: its xAPIC lines equal QEMU's own APIC's (the native run),
+    its x2APIC battery prints what the native xAPIC battery printed, its TSC-deadline line what the SDM
+    says."""
+    r = batch.domain(name)
+    native = batch.native("lapic")
+    expect_equivalent(r, name, native.lines, kind)
+    expect_exit(r, name, 0x10)
+    got = transcript(r, name)
+    # The battery (registers, IPIs, timer) runs again in x2APIC mode; the lines about the xAPIC page's
+    # own registers (base, DFR) and the 8259 (LINT0) are printed once, in xAPIC mode.
+    once = ("lapic: base ", "lapic: dfr ", "lapic: lint0 ")
+    want_x2 = ["DIFF: x2apic: " + line[len("lapic: "):] for line in native.lines
+               if line.startswith("lapic: ") and not line.startswith(once)]
+    got_x2 = [line for line in got if line.startswith("DIFF: x2apic: ")]
+    if got_x2 != want_x2:
+        diff = "\n".join("    " + d for d in difflib.unified_diff(want_x2, got_x2, "native xAPIC", "x2APIC",
+                                                                  lineterm="", n=1))
+        r.fail(f"in x2APIC mode (MSRs 0x800-0x8ff, SDM Vol. 3A §11.12) the same checks must print what QEMU's "
+               f"xAPIC printed natively:\n{diff}")
+    if TSC_DEADLINE_LINE not in got:
+        r.fail(f"the TSC-deadline timer (SDM Vol. 3A §11.5.4.1): expected\n    {TSC_DEADLINE_LINE}\n  got\n    " +
+               "\n    ".join(line for line in got if line.startswith("DIFF: tsc-deadline")))
+
+
+@pytest.mark.student
+@pytest.mark.parametrize("name,kind", [
+    pytest.param("lapic", "nested", marks=[pytest.mark.points(5)], id="nested"),
+    pytest.param("shadow-lapic", "hvm-shadow", marks=[pytest.mark.points(3)], id="hvm-shadow"),
+    pytest.param("mb-lapic", "nested", marks=[pytest.mark.points(2)], id="multiboot"),
+])
+def test_local_apic_as_natively(svm, name, kind):
+    """The local APIC, emulated (xAPIC page through nested-page or shadow-paging faults, x2APIC MSRs):
+    ID, version, TPR/CR8, PPR, self-IPIs by shorthand and destination, priorities, ISR and EOI, an
+    NMI, LVTs, the timer's modes and divider, LINT0 as the 8259's path — as QEMU's own APIC does."""
+    expect_lapic(svm, name, kind)
+
+
+def lapic_bad_expected(nonce):
+    """The lines guests/tests/lapic_bad.c must print first, from the SDM (Vol. 3A) and the nonce."""
+    reserved, vector, timer_vector, error_vector = 0x40 + 0x10 * (nonce % 4), nonce % 16, nonce // 16 % 16, \
+        0x90 + nonce % 16
+    return [
+        # ESR (§11.5.3): bit 7 illegal register address, bit 6 receive illegal vector, bit 5 send illegal vector.
+        f"bad: read of reserved register 0x{reserved:x}: esr 0x80",
+        f"bad: self-ipi with vector {vector}: esr 0x60, taken 0",
+        f"bad: timer with vector {timer_vector}: esr 0x40, taken 0",
+        f"bad: error interrupt: taken 1, vector 0x{error_vector:x}, esr 0x60",
+        # x2APIC MSRs outside x2APIC mode, IA32_APIC_BASE's reserved bits and transitions (§11.4.4, §11.12.5).
+        "bad: rdmsr 0x802 (x2APIC ID) in xAPIC mode: #GP",
+        "bad: wrmsr 0x80b (x2APIC EOI) in xAPIC mode: #GP",
+        "bad: apic base with reserved bit 9: #GP",
+        "bad: apic base with bit 63: #GP",
+        "bad: apic base with the bit at MAXPHYADDR: #GP",
+        "bad: x2APIC without the global enable: #GP",
+        "bad: apic moved to 0xfed00000: no #GP, version there 0x14",
+        "bad: xAPIC -> x2APIC: no #GP",
+        # x2APIC mode (§11.12.1.2): read-only, write-only, absent registers and reserved bits are #GP.
+        "bad: x2APIC: write to the version register: #GP",
+        "bad: x2APIC: read of SELF IPI: #GP",
+        "bad: x2APIC: read of DFR (none in x2APIC): #GP",
+        "bad: x2APIC: non-zero EOI: #GP",
+        "bad: x2APIC: non-zero ESR write: #GP",
+        "bad: x2APIC: ICR with reserved bit 13: #GP",
+        "bad: x2APIC: TPR with bit 8: #GP",
+        "bad: x2APIC: self ipi vector 3: esr 0x60",
+        "bad: x2APIC -> xAPIC: #GP",
+        "bad: x2APIC -> disabled: no #GP",
+        "bad: disabled -> x2APIC: #GP",
+        "bad: disabled -> xAPIC: no #GP",
+        # Re-enabled after a global disable: the power-up state (§11.4.7.1).
+        "bad: after a global disable: svr 0xff, lvt timer 0x10000, tpr 0x0",
+        # Storms: every self-IPI is taken; a one-cycle periodic timer raises interrupts until stopped.
+        "bad: 2000 self-ipis: 2000 taken",
+        "bad: timer storm: 1000 interrupts before its handler stopped it",
+    ]
+
+
+def expect_lapic_bad(batch):
+    """Domain 'apic-bad' printed the SDM's answers to bad APIC programming, then survived its garbage
+    alone: it ended (well or crashed), the others ran on, and the hypervisor finished the run."""
+    r = batch.domain("apic-bad")
+    want, got = lapic_bad_expected(batch.nonce), transcript(r, "apic-bad")
+    if got[:len(want)] != want:
+        diff = "\n".join("    " + d for d in difflib.unified_diff(want, got[:len(want)], "SDM", "guest",
+                                                                  lineterm="", n=1))
+        r.fail(f"the local APIC programmed wrongly must answer as the SDM says (ESR bits, #GP):\n{diff}")
+    if not domain_end(r, "apic-bad"):
+        r.fail("the guest that wrote garbage to its local APIC never ended")
+    whole = batch.run_of("apic-bad")
+    if not re.search(r"^\[hv\] all domains ended: ", whole.output, re.M):
+        r.fail("the hypervisor must finish the run normally after a guest's APIC garbage")
+    expect_exit(batch.domain("hello"), "hello", 0x10)
+
+
+@pytest.mark.points(4)
+@pytest.mark.student
+def test_local_apic_bad_programming(svm):
+    """Reserved registers and bits, illegal vectors, #GP where the SDM says, a moved APIC, storms of
+    self-IPIs and timer interrupts, random garbage: the SDM's error bits, and the guest ends alone."""
+    expect_lapic_bad(svm)
+
+
+@pytest.mark.student
+@pytest.mark.parametrize("name", [
+    pytest.param("fw_cfg", marks=[pytest.mark.points(2)], id="image"),
+    pytest.param("mb-fw_cfg", marks=[pytest.mark.points(1)], id="multiboot"),
+])
+def test_fw_cfg_as_natively(svm, name):
+    """QEMU's fw_cfg (ports 0x510/0x511, kernel/dev/fw_cfg.c): signature, ID, CPU counts, RAM size,
+    the file directory and etc/e820, reads past an item and of no item — what QEMU's own answers."""
+    r = svm.domain(name)
+    expect_equivalent(r, name, svm.native("fw_cfg").lines, "nested")
+    expect_exit(r, name, 0x10)

@@ -26,7 +26,7 @@ import pytest
 
 from gradelib import kvm_vmx_available, run_bochs, run_qemu_kvm
 from test_lab1_equivalence import comparable, diff_lines, domain_end, domain_id, expect_exit, transcript
-from test_lab3_svm import (BatchRun, expect_dirty_pages_counted, expect_hypercalls, expect_outside_access_crashes_alone,
+from test_lab3_svm import (BatchRun, expect_lapic, expect_lapic_bad, expect_dirty_pages_counted, expect_hypercalls, expect_outside_access_crashes_alone,
                             expect_mmio_lines, expect_populated_on_first_touch)
 from test_lab1_hypercall import expect_lines, expected_xen_abi
 
@@ -60,6 +60,9 @@ DOMAINS = [
     ("xen", "image", "xen_abi", "mode=nested"),
     ("fpu-nested", "image", "fpu_state", "mode=nested salt=1"),
     ("fpu-shadow", "image", "fpu_state", "type=hvm mode=shadow mem=8M salt=2"),
+    ("lapic", "image", "lapic", "mode=nested"),
+    ("shadow-lapic", "image", "lapic", "type=hvm mode=shadow mem=8M"),
+    ("apic-bad", "image", "lapic_bad", "mode=nested"),
 ]
 # The guests that count timer ticks, each in a Bochs run of its own (test_lab3_svm.py says why);
 # Bochs' clock is its own, so the three runs go at once.
@@ -249,3 +252,21 @@ def test_vmx_xen_cpuid_and_hypercall_page(vmx):
     r = vmx.domain("xen")
     expect_lines(r, transcript(r, "xen"), expected_xen_abi(vmx.nonce, hvm="vmx"))
     expect_exit(r, "xen")
+
+
+@pytest.mark.student
+@pytest.mark.parametrize("name,kind", [
+    pytest.param("lapic", "vmx", marks=[pytest.mark.points(4)], id="nested"),
+    pytest.param("shadow-lapic", "vmx-shadow", marks=[pytest.mark.points(2)], id="hvm-shadow"),
+])
+def test_vmx_local_apic_as_natively(vmx, name, kind):
+    """The emulated local APIC under VMX (EPT violations or shadow-paging faults for the xAPIC page,
+    x2APIC MSRs through the MSR bitmap, CR8 through the TPR shadow): what QEMU's own APIC prints."""
+    expect_lapic(vmx, name, kind)
+
+
+@pytest.mark.points(2)
+@pytest.mark.student
+def test_vmx_local_apic_bad_programming(vmx):
+    """The same bad APIC programming under VMX: the SDM's ESR bits and #GPs, and the guest ends alone."""
+    expect_lapic_bad(vmx)

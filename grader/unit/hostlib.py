@@ -67,3 +67,30 @@ if __name__ == "__main__":
     if len(sys.argv) < 3:
         sys.exit("usage: hostlib.py NAME SOURCE...   (builds build/host/libNAME.so)")
     print(build_shared(sys.argv[1], sys.argv[2:]))
+
+
+# --- Dom0's portable parts as host programs (grader/unit/test_dom0_*.py) ---------------------
+
+DOM0_INCLUDES = [ROOT / "grader/unit/host/hosted", ROOT / "guests/dom0", ROOT / "guests/include"]
+
+
+def build_dom0_tool(directory, name, sources):
+    """Compile a harness of grader/unit/host/ with Dom0 or guest-runtime @sources into @directory/@name.
+
+    With AddressSanitizer and UBSan, stopping at the first error: a memory error in the
+    code under test fails the test that ran it. -DDOM0_HOSTED takes the C library's
+    functions in place of the guest runtime's (guests/dom0/dom0_env.h)."""
+    exe = Path(directory) / name
+    subprocess.run([CC, "-std=gnu11", "-O1", "-g", "-Wall", "-Wextra", "-Werror", "-DDOM0_HOSTED",
+                    *[f"-I{d}" for d in DOM0_INCLUDES], "-fsanitize=address,undefined", "-fno-sanitize-recover=all",
+                    *[str(ROOT / s) for s in sources], "-o", str(exe)], check=True)
+    return exe
+
+
+def splitmix_bytes(seed, words):
+    """@words 64-bit words of SplitMix64 from @seed, little-endian: what the harnesses fill pages with."""
+    import struct
+    import sys
+    sys.path.insert(0, str(ROOT / "grader"))
+    from gradelib import splitmix64_sequence
+    return b"".join(struct.pack("<Q", z) for z in splitmix64_sequence(seed, words))

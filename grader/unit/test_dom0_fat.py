@@ -10,9 +10,13 @@ import os
 import random
 import shutil
 import subprocess
+import sys
 from pathlib import Path
 
 import pytest
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from hostlib import build_dom0_tool  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent.parent
 SOURCES = [ROOT / "grader/unit/host/fat_tool.c", ROOT / "guests/dom0/fat.c", ROOT / "guests/dom0/fat_dir.c"]
@@ -23,11 +27,7 @@ pytestmark = pytest.mark.skipif(not (shutil.which("mformat") and shutil.which("f
 
 @pytest.fixture(scope="module")
 def tool(tmp_path_factory):
-    exe = tmp_path_factory.mktemp("fat") / "fat_tool"
-    subprocess.run(["gcc", "-std=gnu11", "-O1", "-g", "-Wall", "-Wextra", "-Werror", "-DDOM0_HOSTED",
-                    f"-I{ROOT / 'guests/dom0'}", "-fsanitize=address,undefined", "-fno-sanitize-recover=all",
-                    *map(str, SOURCES), "-o", str(exe)], check=True)
-    return exe
+    return build_dom0_tool(tmp_path_factory.mktemp("fat_tool"), "fat_tool", ['grader/unit/host/fat_tool.c', 'guests/dom0/fat.c', 'guests/dom0/fat_dir.c'])
 
 
 @pytest.fixture(params=["fat16", "fat32"])

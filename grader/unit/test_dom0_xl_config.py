@@ -6,21 +6,20 @@ are written here from xl.cfg(5) and the kit's rules (guests/dom0/xl_config.h),
 not taken from a run.
 """
 import subprocess
+import sys
 from pathlib import Path
 
 import pytest
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from hostlib import build_dom0_tool  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent.parent
 
 
 @pytest.fixture(scope="module")
 def tool(tmp_path_factory):
-    exe = tmp_path_factory.mktemp("xl") / "xl_config_tool"
-    subprocess.run(["gcc", "-std=gnu11", "-O1", "-g", "-Wall", "-Wextra", "-Werror", "-DDOM0_HOSTED",
-                    f"-I{ROOT / 'guests/dom0'}", "-fsanitize=address,undefined", "-fno-sanitize-recover=all",
-                    str(ROOT / "grader/unit/host/xl_config_tool.c"), str(ROOT / "guests/dom0/xl_config.c"),
-                    "-o", str(exe)], check=True)
-    return exe
+    return build_dom0_tool(tmp_path_factory.mktemp("xl_config_tool"), "xl_config_tool", ['grader/unit/host/xl_config_tool.c', 'guests/dom0/xl_config.c'])
 
 
 def parse(tool, tmp_path, text):

@@ -33,6 +33,10 @@ int console_read_line(char *line, int size);
 
 /** Run one shell command line; false when it was `poweroff`. */
 bool shell_run(char *line);
+/** Find and start the network card (net.c); says what it found. */
+void net_init(void);
+/** `net ARGS...`: messages and files to and from other hosts' Dom0s (net.c). */
+int net_main(int argc, char **argv);
 /** `xl ARGS...`: the toolstack's command table (xl.c). */
 int xl_main(int argc, char **argv);
 /** The volume, or NULL after saying why there is none. */

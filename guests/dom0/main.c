@@ -111,6 +111,7 @@ void guest_main(void)
 		gprintf("dom0: domain 0 of a Xen-compatible hypervisor (domctl interface 0x%x)\n",
 			XEN_DOMCTL_INTERFACE_VERSION);
 	mount_disk();
+	net_init();
 	bool running = run_script();
 	while (running) {
 		gprintf("dom0# ");

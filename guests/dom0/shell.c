@@ -136,6 +136,11 @@ static int cmd_xl(int argc, char **argv)
 	return xl_main(argc, argv);
 }
 
+static int cmd_net(int argc, char **argv)
+{
+	return net_main(argc, argv);
+}
+
 static int cmd_help(int argc, char **argv);
 
 static const struct command commands[] = {
@@ -147,6 +152,7 @@ static const struct command commands[] = {
 	{"mkdir", "mkdir DIR", "make a directory", cmd_mkdir},
 	{"df", "df", "the disk and its free space", cmd_df},
 	{"xl", "xl COMMAND ...", "the toolstack: `xl help` lists its commands", cmd_xl},
+	{"net", "net [COMMAND ...]", "the link to other hosts: `net help`", cmd_net},
 	{"poweroff", "poweroff", "end Dom0", NULL},
 };
 

@@ -123,6 +123,12 @@ static inline int64_t xen_event_channel_op(unsigned cmd, void *arg)
 	return hypercall3(HYPERCALL_event_channel_op, cmd, (uint64_t)(uintptr_t)arg, 0);
 }
 
+/** grant_table_op(@p cmd, @p ops, @p count): GNTTABOP_* on an array of @p count structures (xen.h); each gets its status. */
+static inline int64_t xen_grant_table_op(unsigned cmd, void *ops, unsigned count)
+{
+	return hypercall3(HYPERCALL_grant_table_op, cmd, (uint64_t)(uintptr_t)ops, count);
+}
+
 /** hvm_op(@p cmd, @p arg): HVMOP_set_param / _get_param with a struct xen_hvm_param. */
 static inline int64_t xen_hvm_op(unsigned cmd, void *arg)
 {

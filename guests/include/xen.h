@@ -4,7 +4,7 @@
  *
  * Numbers, sub-operations, error values and structure layouts are Xen's
  * (xen/include/public/: xen.h, sched.h, version.h, features.h, vcpu.h,
- * memory.h, event_channel.h, hvm/hvm_op.h, hvm/params.h,
+ * memory.h, event_channel.h, grant_table.h, hvm/hvm_op.h, hvm/params.h,
  * arch-x86/cpuid.h), written out again here for x86-64 so that a guest
  * written against this header runs on real Xen, and Xen's own guests
  * (Linux, Mini-OS) run on Hypatia. The hypervisor includes this header too:
@@ -22,6 +22,7 @@
 #define HYPERCALL_memory_op 12        /**< (XENMEM_*, arg) */
 #define HYPERCALL_xen_version 17      /**< (XENVER_*, arg) */
 #define HYPERCALL_console_io 18       /**< (CONSOLEIO_*, count, buffer) */
+#define HYPERCALL_grant_table_op 20   /**< (GNTTABOP_*, array of structures, count) */
 #define HYPERCALL_vcpu_op 24          /**< (VCPUOP_*, vcpu id, arg) */
 #define HYPERCALL_sched_op 29         /**< (SCHEDOP_*, arg) */
 #define HYPERCALL_event_channel_op 32 /**< (EVTCHNOP_*, arg) */
@@ -104,7 +105,7 @@ struct xen_feature_info {
  * @{ */
 #define XENMEM_add_to_physmap 7  /**< arg = struct xen_add_to_physmap */
 #define XENMAPSPACE_shared_info 0 /**< idx 0: the shared-info page */
-#define XENMAPSPACE_grant_table 1 /**< grant-table frames (lab 4, to come) */
+#define XENMAPSPACE_grant_table 1 /**< idx i: frame i of the domain's grant table (lab 4) */
 /** @} */
 
 /** Argument of XENMEM_add_to_physmap: make page @c idx of @c space appear at @c gpfn. */
@@ -129,6 +130,8 @@ struct vcpu_set_periodic_timer {
 
 /** @name event_channel_op (event_channel.h)
  * @{ */
+#define EVTCHNOP_bind_interdomain 0 /**< arg = struct evtchn_bind_interdomain */
+#define EVTCHNOP_alloc_unbound 6    /**< arg = struct evtchn_alloc_unbound */
 #define EVTCHNOP_bind_virq 1    /**< arg = struct evtchn_bind_virq */
 #define EVTCHNOP_close 3        /**< arg = struct evtchn_port_arg */
 #define EVTCHNOP_send 4         /**< arg = struct evtchn_port_arg */
@@ -164,6 +167,21 @@ struct evtchn_bind_virq {
 	uint32_t port; /**< out: the new port */
 };
 
+/** Argument of EVTCHNOP_alloc_unbound: a port of @c dom that @c remote_dom may bind. */
+struct evtchn_alloc_unbound {
+	uint16_t dom;        /**< in: DOMID_SELF (only a privileged caller may name another) */
+	uint16_t remote_dom; /**< in: who may bind it (DOMID_SELF: the caller) */
+	uint32_t port;       /**< out: the new port */
+};
+
+/** Argument of EVTCHNOP_bind_interdomain: connect a new local port to @c remote_port of @c remote_dom. */
+struct evtchn_bind_interdomain {
+	uint16_t remote_dom;  /**< in: the domain that allocated the port (DOMID_SELF: the caller) */
+	uint16_t pad;
+	uint32_t remote_port; /**< in: its port, unbound and allocated for the caller */
+	uint32_t local_port;  /**< out: the caller's new port */
+};
+
 /** Argument of EVTCHNOP_bind_ipi. */
 struct evtchn_bind_ipi {
 	uint32_t vcpu; /**< in: the vCPU it is delivered to */
@@ -191,6 +209,133 @@ struct evtchn_status {
 		} interdomain;        /**< EVTCHNSTAT_interdomain */
 		uint32_t virq;        /**< EVTCHNSTAT_virq: the VIRQ_* */
 	} u;                          /**< out: what the state needs */
+};
+
+/** @name grant_table_op (grant_table.h), grant tables version 1
+ * @{ */
+#define GNTTABOP_map_grant_ref 0   /**< arg = struct gnttab_map_grant_ref[count] */
+#define GNTTABOP_unmap_grant_ref 1 /**< arg = struct gnttab_unmap_grant_ref[count] */
+#define GNTTABOP_setup_table 2     /**< arg = struct gnttab_setup_table[count] */
+#define GNTTABOP_copy 5            /**< arg = struct gnttab_copy[count] */
+#define GNTTABOP_query_size 6      /**< arg = struct gnttab_query_size[count] */
+#define GNTTABOP_set_version 8     /**< arg = struct gnttab_set_version[count] */
+/** @} */
+
+/** A grant reference: an index into the granter's table. */
+typedef uint32_t grant_ref_t;
+/** A mapping's handle, returned by map_grant_ref, given to unmap_grant_ref. */
+typedef uint32_t grant_handle_t;
+
+/** One entry of a version-1 grant table (8 bytes, 512 per 4 KiB frame): what the granter offers. */
+struct grant_entry_v1 {
+	uint16_t flags; /**< GTF_*: the type, the permissions, and (set by the hypervisor) reading/writing */
+	uint16_t domid; /**< the domain that may use this grant */
+	uint32_t frame; /**< the granter's frame (guest frame number) being granted */
+};
+
+/** Entries of a version-1 grant table per 4 KiB frame. */
+#define GRANT_ENTRIES_PER_FRAME (4096 / 8)
+
+/** @name Grant-entry flags (grant_table.h, GTF_*)
+ * @{ */
+#define GTF_invalid 0           /**< type: no grant */
+#define GTF_permit_access 1     /**< type: the domain @c domid may map or copy @c frame */
+#define GTF_type_mask 3         /**< bits 1:0 are the type */
+#define GTF_readonly (1u << 2)  /**< the grantee may only read */
+#define GTF_reading (1u << 3)   /**< set by the hypervisor: mapped or in use for reading */
+#define GTF_writing (1u << 4)   /**< set by the hypervisor: mapped or in use for writing */
+/** @} */
+
+/** @name map_grant_ref flags (grant_table.h, GNTMAP_*)
+ * @{ */
+#define GNTMAP_device_map (1u << 0)      /**< a device (bus) address too: not offered (no IOMMU) */
+#define GNTMAP_host_map (1u << 1)        /**< map at @c host_addr (the caller's guest-physical address) */
+#define GNTMAP_readonly (1u << 2)        /**< map read-only */
+#define GNTMAP_application_map (1u << 3) /**< PV user-space mapping: not offered */
+#define GNTMAP_contains_pte (1u << 4)    /**< @c host_addr names a PTE: not offered */
+/** @} */
+
+/** @name copy flags (grant_table.h, GNTCOPY_*)
+ * @{ */
+#define GNTCOPY_source_gref (1u << 0) /**< source.u is a grant reference of source.domid (else a frame of the caller) */
+#define GNTCOPY_dest_gref (1u << 1)   /**< dest.u likewise */
+/** @} */
+
+/** @name Grant statuses (grant_table.h, GNTST_*), in each structure's @c status
+ * @{ */
+#define GNTST_okay 0                /**< done */
+#define GNTST_general_error (-1)    /**< refused: bad flags, wrong grantee, revoked, read-only, ... */
+#define GNTST_bad_domain (-2)       /**< no such domain */
+#define GNTST_bad_gntref (-3)       /**< a reference outside the table (or no map flags) */
+#define GNTST_bad_handle (-4)       /**< no such mapping */
+#define GNTST_bad_virt_addr (-5)    /**< @c host_addr cannot take a mapping */
+#define GNTST_bad_dev_addr (-6)     /**< a bad device address to unmap */
+#define GNTST_no_device_space (-7)  /**< out of I/O MMU space */
+#define GNTST_permission_denied (-8) /**< not this caller's to ask */
+#define GNTST_bad_page (-9)         /**< the frame is not valid for the operation */
+#define GNTST_bad_copy_arg (-10)    /**< a copy crossing a page boundary */
+#define GNTST_address_too_big (-11) /**< transfer: page address too large */
+#define GNTST_eagain (-12)          /**< not done, try again */
+#define GNTST_no_space (-13)        /**< out of space (mapping handles) */
+/** @} */
+
+/** Argument of GNTTABOP_map_grant_ref (32 bytes). */
+struct gnttab_map_grant_ref {
+	uint64_t host_addr;     /**< in: where (page-aligned guest-physical address of the caller) */
+	uint32_t flags;         /**< in: GNTMAP_* (host_map, optionally readonly) */
+	grant_ref_t ref;        /**< in: the reference in @c dom's table */
+	uint16_t dom;           /**< in: the granter */
+	int16_t status;         /**< out: GNTST_* */
+	grant_handle_t handle;  /**< out: the mapping, for unmap */
+	uint64_t dev_bus_addr;  /**< out: device address (0: not offered) */
+};
+
+/** Argument of GNTTABOP_unmap_grant_ref (24 bytes). */
+struct gnttab_unmap_grant_ref {
+	uint64_t host_addr;    /**< in: where it was mapped */
+	uint64_t dev_bus_addr; /**< in: 0 */
+	grant_handle_t handle; /**< in: from map_grant_ref */
+	int16_t status;        /**< out: GNTST_* */
+};
+
+/** Argument of GNTTABOP_setup_table (24 bytes). */
+struct gnttab_setup_table {
+	uint16_t dom;        /**< in: DOMID_SELF */
+	uint32_t nr_frames;  /**< in: frames wanted */
+	int16_t status;      /**< out: GNTST_* */
+	uint64_t frame_list; /**< in: guest address of nr_frames u64s; out there: the frames (guest frame numbers) */
+};
+
+/** Argument of GNTTABOP_query_size (16 bytes). */
+struct gnttab_query_size {
+	uint16_t dom;           /**< in: DOMID_SELF */
+	uint32_t nr_frames;     /**< out: frames in use */
+	uint32_t max_nr_frames; /**< out: the most there may be */
+	int16_t status;         /**< out: GNTST_* */
+};
+
+/** One side of a GNTTABOP_copy. */
+struct gnttab_copy_ptr {
+	union {
+		grant_ref_t ref; /**< with GNTCOPY_*_gref: a reference of @c domid */
+		uint64_t gmfn;   /**< without: a frame of the caller */
+	} u;                     /**< which page */
+	uint16_t domid;          /**< the granter (gref), or DOMID_SELF */
+	uint16_t offset;         /**< byte offset in the page */
+};
+
+/** Argument of GNTTABOP_copy (40 bytes). */
+struct gnttab_copy {
+	struct gnttab_copy_ptr source; /**< in */
+	struct gnttab_copy_ptr dest;   /**< in */
+	uint16_t len;                  /**< in: bytes, within one page on each side */
+	uint16_t flags;                /**< in: GNTCOPY_* */
+	int16_t status;                /**< out: GNTST_* */
+};
+
+/** Argument of GNTTABOP_set_version. */
+struct gnttab_set_version {
+	uint32_t version; /**< in: 1 (the only one offered); out: the version in use */
 };
 
 /** @name hvm_op (hvm/hvm_op.h, hvm/params.h)
@@ -287,6 +432,24 @@ _Static_assert(sizeof(struct xen_add_to_physmap) == 24 && __builtin_offsetof(str
 	       "xen_add_to_physmap layout");
 _Static_assert(sizeof(struct evtchn_status) == 24 && __builtin_offsetof(struct evtchn_status, u) == 16,
 	       "evtchn_status layout");
+_Static_assert(sizeof(struct evtchn_alloc_unbound) == 8 && sizeof(struct evtchn_bind_interdomain) == 12 &&
+		       __builtin_offsetof(struct evtchn_bind_interdomain, remote_port) == 4,
+	       "evtchn_alloc_unbound, evtchn_bind_interdomain layout");
+_Static_assert(sizeof(struct grant_entry_v1) == 8, "grant_entry_v1 layout");
+_Static_assert(sizeof(struct gnttab_map_grant_ref) == 32 && __builtin_offsetof(struct gnttab_map_grant_ref, dom) == 16 &&
+		       __builtin_offsetof(struct gnttab_map_grant_ref, status) == 18 &&
+		       __builtin_offsetof(struct gnttab_map_grant_ref, handle) == 20,
+	       "gnttab_map_grant_ref layout");
+_Static_assert(sizeof(struct gnttab_unmap_grant_ref) == 24 && __builtin_offsetof(struct gnttab_unmap_grant_ref, status) == 20,
+	       "gnttab_unmap_grant_ref layout");
+_Static_assert(sizeof(struct gnttab_setup_table) == 24 && __builtin_offsetof(struct gnttab_setup_table, status) == 8 &&
+		       __builtin_offsetof(struct gnttab_setup_table, frame_list) == 16,
+	       "gnttab_setup_table layout");
+_Static_assert(sizeof(struct gnttab_query_size) == 16 && __builtin_offsetof(struct gnttab_query_size, status) == 12,
+	       "gnttab_query_size layout");
+_Static_assert(sizeof(struct gnttab_copy) == 40 && __builtin_offsetof(struct gnttab_copy, dest) == 16 &&
+		       __builtin_offsetof(struct gnttab_copy, len) == 32 && __builtin_offsetof(struct gnttab_copy, status) == 36,
+	       "gnttab_copy layout");
 _Static_assert(sizeof(struct xen_hvm_param) == 16 && __builtin_offsetof(struct xen_hvm_param, value) == 8,
 	       "xen_hvm_param layout");
 

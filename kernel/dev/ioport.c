@@ -3,7 +3,7 @@
  *
  * The PC platform a guest sees: COM1 (a 16550A, uart.c), the 8259 PIC pair
  * with its edge/level registers (pic.c), the 8254 PIT and port 0x61
- * (pit.c), the CMOS RTC (rtc.c), QEMU's debug-exit port and Bochs' shutdown
+ * (pit.c), the CMOS RTC (rtc.c), QEMU's fw_cfg (fw_cfg.c), QEMU's debug-exit port and Bochs' shutdown
  * port. Every other port reads all-ones and ignores writes, like an ISA bus
  * with nothing on it.
  * Each guest gets its own console (lines are prefixed with its domain id);
@@ -45,6 +45,7 @@ static const struct ioport_device devices[] = {
 	{"pit", 0x40, 4, vpit_read, vpit_write},
 	{"system-control", 0x61, 1, vpit_port61_read, vpit_port61_write},
 	{"rtc", 0x70, 2, vrtc_read, vrtc_write},
+	{"fw_cfg", FW_CFG_PORT_SELECTOR, 2, vfw_cfg_read, vfw_cfg_write},
 	{"debug-exit", 0xf4, 4, read_nothing, debug_exit_write},
 	{"bochs-shutdown", 0x8900, 1, read_nothing, write_nothing},
 };

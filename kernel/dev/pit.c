@@ -23,6 +23,7 @@
 
 static uint64_t tsc_origin;
 static uint64_t pit_per_tsc_fixed; /* 8254 clocks per TSC cycle, 32.32 fixed point */
+static uint64_t measured_tsc_hz;   /* the same measurement, for the local APIC's timer */
 
 /* Measure the TSC's rate against the hypervisor's tick (the host PIT at
  * TIMER_HZ): a few whole tick periods, once, the first time a guest needs
@@ -39,14 +40,27 @@ static void calibrate(void)
 	if (tsc_hz < VPIT_HZ)
 		tsc_hz = VPIT_HZ; /* a TSC slower than the PIT: make the best of it */
 	pit_per_tsc_fixed = (VPIT_HZ << 32) / tsc_hz;
+	measured_tsc_hz = tsc_hz;
 	tsc_origin = rdtsc();
+}
+
+uint64_t vpit_clock_at(uint64_t tsc)
+{
+	if (!pit_per_tsc_fixed)
+		calibrate();
+	return tsc > tsc_origin ? (uint64_t)(((unsigned __int128)(tsc - tsc_origin) * pit_per_tsc_fixed) >> 32) : 0;
 }
 
 uint64_t vpit_clock(void)
 {
+	return vpit_clock_at(rdtsc());
+}
+
+uint64_t vpit_tsc_hz(void)
+{
 	if (!pit_per_tsc_fixed)
 		calibrate();
-	return (uint64_t)(((unsigned __int128)(rdtsc() - tsc_origin) * pit_per_tsc_fixed) >> 32);
+	return measured_tsc_hz;
 }
 
 /* Clocks since the count was loaded. */

@@ -10,6 +10,7 @@
 #include "console.h"
 #include "cpu.h"
 #include "domain.h"
+#include "grant_table.h"
 #include "image.h"
 #include "linux_boot.h"
 #include "mm.h"
@@ -196,6 +197,8 @@ static bool copy_guest(struct domain *d, uint64_t gpa, void *buf, size_t size, b
 				return false;
 		}
 		void *host = phys_to_virt(domain_gpa_to_hpa(d, gpa));
+		if (to_guest && grant_gpa_readonly(d, gpa)) /* a grant mapped read-only: not even the hypervisor writes it */
+			return false;
 		if (to_guest)
 			domain_mark_dirty(d, gpa);
 		if (to_guest)
@@ -282,6 +285,8 @@ void domain_destroy(struct domain *d)
 	if (!d)
 		return;
 	foreign_unmap_all(d); /* Dom0's mappings of it, or (Dom0) its mappings of others */
+	evtchn_release(d); /* destroyed while running (XEN_DOMCTL_destroydomain): its peers are told too */
+	grant_table_destroy(d); /* no p2m, its own or another's, may lead to its frames once they are freed */
 	if (d->vcpu)
 		vcpu_destroy(d->vcpu);
 	shadow_destroy(d); /* mode=shadow: every cached shadow root, d->pml4 among them */
@@ -445,6 +450,7 @@ void domain_exit(struct domain *d, uint32_t code)
 		return;
 	flush_console(d);
 	d->state = DOMAIN_EXITED;
+	grant_table_release(d), evtchn_release(d); /* lab 4: a dying domain lets go of others */
 	d->exit_code = code;
 	d->shutdown_reason = code; /* SCHEDOP_shutdown with one of Xen's reasons says which after us */
 	kprintf("[hv] d%u exited: code 0x%x\n", d->id, code);
@@ -457,6 +463,7 @@ void domain_crash(struct domain *d, const char *fmt, ...)
 	flush_console(d);
 	d->state = DOMAIN_CRASHED;
 	d->shutdown_reason = SHUTDOWN_crash;
+	grant_table_release(d), evtchn_release(d); /* lab 4: a dying domain lets go of others */
 	kprintf("[hv] d%u crashed: ", d->id);
 	va_list ap;
 	va_start(ap, fmt);

@@ -113,7 +113,9 @@ static void get_domain_info(struct vcpu *v, struct domain *d, struct xen_domctl_
 	info->tot_pages = d->pages_populated;
 	info->max_pages = d->page_count;
 	info->shared_info_frame = d->shared_info_gpa / PAGE_SIZE;
-	info->cpu_time = d->cpu_time_ns;
+	/* TSC cycles to ns at the rate the platform clock measured. */
+	uint64_t hz = vpit_tsc_hz();
+	info->cpu_time = d->cpu_time_tsc / hz * 1000000000ull + d->cpu_time_tsc % hz * 1000000000ull / hz;
 	info->nr_online_vcpus = d->vcpu ? 1 : 0;
 	info->max_vcpu_id = d->vcpu ? 0 : ~0u;
 	info->gpaddr_bits = 48;

@@ -4,8 +4,12 @@
  *
  * An event channel is a *port* of a domain, a small number the guest got by
  * binding it to a source: a virtual IRQ such as the vCPU's timer
- * (EVTCHNOP_bind_virq), an IPI of its own (bind_ipi), later another
- * domain's port. The state of every port is split in two:
+ * (EVTCHNOP_bind_virq), an IPI of its own (bind_ipi), or another
+ * domain's port (lab 4): one domain allocates a port *unbound*, naming who
+ * may connect to it (alloc_unbound), the other binds a port of its own to
+ * it (bind_interdomain); from then on a send on either end raises the other
+ * (the student's evtchn_send_interdomain, evtchn_send.c), and closing one
+ * end leaves the other unbound again, as in Xen. The state of every port is split in two:
  * - what only the hypervisor may change — what the port is bound to — in
  *   struct evtchn_table (domain->evtchn), here;
  * - what both sides change, in the domain's shared-info page (xen.h): one
@@ -34,6 +38,14 @@
 #include "vcpu.h"
 #include "xen.h"
 
+struct domain *domain_by_domid(unsigned id)
+{
+	for (unsigned i = 0; i < domain_count; i++)
+		if (domain_table[i] && domain_table[i]->id == id && domain_table[i]->state == DOMAIN_RUNNABLE)
+			return domain_table[i];
+	return NULL;
+}
+
 struct shared_info *domain_shared_info(struct domain *d)
 {
 	uint64_t gpa = d->shared_info_gpa;
@@ -59,13 +71,24 @@ static void mark_upcall(struct shared_info *info, unsigned vcpu, unsigned port)
 	__atomic_store_n(&vi->evtchn_upcall_pending, 1, __ATOMIC_SEQ_CST);
 }
 
-static void raise_port(struct domain *d, unsigned port)
+/* A port became pending since the scheduler last looked (evtchn_take_wakeup). */
+static bool wakeup;
+
+bool evtchn_take_wakeup(void)
+{
+	bool was = wakeup;
+	wakeup = false;
+	return was;
+}
+
+void evtchn_raise(struct domain *d, unsigned port)
 {
 	struct shared_info *info = domain_shared_info(d);
 	if (!info) /* no page registered: there is nowhere to record the event */
 		return;
 	if (test_and_set(&info->evtchn_pending[port / 64], port % 64))
 		return;
+	wakeup = true;
 	if (__atomic_load_n(&info->evtchn_mask[port / 64], __ATOMIC_SEQ_CST) & (1ull << (port % 64)))
 		return;
 	mark_upcall(info, d->evtchn.port[port].vcpu, port);
@@ -75,7 +98,7 @@ void evtchn_send_virq(struct domain *d, unsigned virq)
 {
 	uint32_t port = virq < EVTCHN_VIRQS ? d->evtchn.virq_port[virq] : 0;
 	if (port)
-		raise_port(d, port);
+		evtchn_raise(d, port);
 }
 
 bool evtchn_upcall_pending(struct vcpu *v)
@@ -139,6 +162,65 @@ static int64_t bind_ipi(struct vcpu *v, struct evtchn_bind_ipi *b)
 	return 0;
 }
 
+/* The other end of interdomain port @port of @d goes back to unbound,
+ * waiting for @d again (Xen's evtchn_close). */
+static void disconnect(struct domain *d, uint32_t port)
+{
+	struct evtchn *e = &d->evtchn.port[port];
+	struct domain *remote = domain_by_domid(e->remote_domain);
+	struct evtchn *r = remote ? port_of(remote, e->value) : NULL;
+	if (r && r->state == EVTCHNSTAT_interdomain && r->remote_domain == d->id && r->value == port)
+		*r = (struct evtchn){.state = EVTCHNSTAT_unbound, .vcpu = r->vcpu, .remote_domain = (uint16_t)d->id};
+}
+
+/* EVTCHNOP_alloc_unbound: a port of the caller's that @remote_dom may bind.
+ * Only a privileged domain may allocate in another's table (Xen's XSM_TARGET). */
+static int64_t alloc_unbound(struct vcpu *v, struct evtchn_alloc_unbound *a)
+{
+	struct domain *d = v->domain;
+	if (a->dom != DOMID_SELF && a->dom != d->id)
+		return domain_by_domid(a->dom) ? -XEN_EPERM : -XEN_ESRCH;
+	uint32_t port = free_port(&d->evtchn);
+	if (!port)
+		return -XEN_ENOSPC;
+	uint16_t remote = a->remote_dom == DOMID_SELF ? (uint16_t)d->id : a->remote_dom;
+	d->evtchn.port[port] = (struct evtchn){.state = EVTCHNSTAT_unbound, .vcpu = 0, .remote_domain = remote};
+	a->port = port;
+	return 0;
+}
+
+/* EVTCHNOP_bind_interdomain: connect a new port to @remote_port of
+ * @remote_dom, which must be unbound and allocated for the caller. */
+static int64_t bind_interdomain(struct vcpu *v, struct evtchn_bind_interdomain *b)
+{
+	struct domain *d = v->domain;
+	struct domain *remote = domain_by_domid(b->remote_dom == DOMID_SELF ? d->id : b->remote_dom);
+	if (!remote)
+		return -XEN_ESRCH;
+	struct evtchn *r = port_of(remote, b->remote_port);
+	if (!r || r->state != EVTCHNSTAT_unbound || r->remote_domain != d->id)
+		return -XEN_EINVAL;
+	uint32_t port = free_port(&d->evtchn);
+	if (!port)
+		return -XEN_ENOSPC;
+	d->evtchn.port[port] = (struct evtchn){.state = EVTCHNSTAT_interdomain, .vcpu = 0,
+					       .remote_domain = (uint16_t)remote->id, .value = b->remote_port};
+	r->state = EVTCHNSTAT_interdomain;
+	r->value = port;
+	b->local_port = port;
+	/* Xen raises the new local port at once: an event sent to the unbound
+	 * port before the bind would otherwise be lost. */
+	evtchn_raise(d, port);
+	return 0;
+}
+
+void evtchn_release(struct domain *d)
+{
+	for (uint32_t p = 1; p < EVTCHN_PORTS; p++)
+		if (d->evtchn.port[p].state == EVTCHNSTAT_interdomain)
+			disconnect(d, p);
+}
+
 static int64_t close_port(struct vcpu *v, uint32_t port)
 {
 	struct domain *d = v->domain;
@@ -147,6 +229,8 @@ static int64_t close_port(struct vcpu *v, uint32_t port)
 		return -XEN_EINVAL;
 	if (e->state == EVTCHNSTAT_virq)
 		d->evtchn.virq_port[e->value] = 0;
+	if (e->state == EVTCHNSTAT_interdomain)
+		disconnect(d, port);
 	*e = (struct evtchn){0};
 	/* A port used again must not start out pending. */
 	struct shared_info *info = domain_shared_info(d);
@@ -162,10 +246,23 @@ static int64_t send(struct vcpu *v, uint32_t port)
 		return -XEN_EINVAL;
 	switch (e->state) {
 	case EVTCHNSTAT_ipi:
-		raise_port(v->domain, port);
+		evtchn_raise(v->domain, port);
 		return 0;
 	case EVTCHNSTAT_unbound: /* nobody at the other end yet: dropped, as in Xen */
 		return 0;
+	case EVTCHNSTAT_interdomain: { /* LAB 4: kernel/dom/evtchn_send.c */
+		bool woken = evtchn_take_wakeup();
+		int64_t result = evtchn_send_interdomain(v->domain, port);
+		/* The other domain has an event now: it runs next, as Xen's credit
+		 * scheduler boosts a vCPU an event wakes — the sender gives up the
+		 * rest of its slice. On one CPU that is what makes a round trip
+		 * between two domains cost two hypercalls, not four. */
+		if (evtchn_take_wakeup())
+			v->yielded = true;
+		if (woken || v->yielded)
+			wakeup = true;
+		return result;
+	}
 	default: /* closed, or a VIRQ (only the hypervisor raises those) */
 		return -XEN_EINVAL;
 	}
@@ -175,7 +272,7 @@ static int64_t status(struct vcpu *v, struct evtchn_status *s)
 {
 	struct domain *d = v->domain;
 	if (s->dom != DOMID_SELF && s->dom != d->id)
-		return -XEN_ESRCH; /* another domain's ports: Dom0's business (lab 4) */
+		return -XEN_ESRCH; /* another domain's ports: Dom0's business (labs 4-5, to come) */
 	if (s->port >= EVTCHN_PORTS)
 		return -XEN_EINVAL;
 	const struct evtchn *e = &d->evtchn.port[s->port];
@@ -185,6 +282,12 @@ static int64_t status(struct vcpu *v, struct evtchn_status *s)
 	s->u.interdomain.port = 0;
 	if (e->state == EVTCHNSTAT_virq)
 		s->u.virq = e->value;
+	if (e->state == EVTCHNSTAT_unbound)
+		s->u.unbound_dom = e->remote_domain;
+	if (e->state == EVTCHNSTAT_interdomain) {
+		s->u.interdomain.dom = e->remote_domain;
+		s->u.interdomain.port = e->value;
+	}
 	return 0;
 }
 
@@ -215,6 +318,8 @@ int64_t evtchn_op(struct vcpu *v, uint64_t cmd, uint64_t arg)
 		struct evtchn_bind_ipi bind_ipi;
 		struct evtchn_port_arg port;
 		struct evtchn_status status;
+		struct evtchn_alloc_unbound alloc_unbound;
+		struct evtchn_bind_interdomain bind_interdomain;
 	} a;
 	size_t size;
 	switch (cmd) {
@@ -231,6 +336,12 @@ int64_t evtchn_op(struct vcpu *v, uint64_t cmd, uint64_t arg)
 		break;
 	case EVTCHNOP_status:
 		size = sizeof(a.status);
+		break;
+	case EVTCHNOP_alloc_unbound:
+		size = sizeof(a.alloc_unbound);
+		break;
+	case EVTCHNOP_bind_interdomain:
+		size = sizeof(a.bind_interdomain);
 		break;
 	default: /* init_control among them: the guest stays on the 2-level ABI */
 		return -XEN_ENOSYS;
@@ -251,6 +362,12 @@ int64_t evtchn_op(struct vcpu *v, uint64_t cmd, uint64_t arg)
 		return send(v, a.port.port);
 	case EVTCHNOP_unmask:
 		return unmask(v, a.port.port);
+	case EVTCHNOP_alloc_unbound:
+		result = alloc_unbound(v, &a.alloc_unbound);
+		break;
+	case EVTCHNOP_bind_interdomain:
+		result = bind_interdomain(v, &a.bind_interdomain);
+		break;
 	default:
 		result = status(v, &a.status);
 		break;

@@ -15,6 +15,7 @@
 #include "domain.h"
 #include "domctl.h"
 #include "event_channel.h"
+#include "grant_table.h"
 #include "hypercall.h"
 #include "memlayout.h"
 #include "pv.h"
@@ -148,6 +149,8 @@ static int64_t map_shared_info(struct vcpu *v, const struct xen_add_to_physmap *
 	struct domain *d = v->domain;
 	if (x->domid != DOMID_SELF && x->domid != d->id)
 		return -XEN_ESRCH; /* another domain's memory: Dom0's business (lab 4) */
+	if (x->space == XENMAPSPACE_grant_table) /* lab 4: frame idx of its grant table */
+		return grant_table_place_frame(d, x->idx, x->gpfn);
 	if (x->space != XENMAPSPACE_shared_info || x->idx != 0)
 		return -XEN_EINVAL;
 	uint64_t gpa = x->gpfn * PAGE_SIZE;
@@ -229,6 +232,11 @@ static int64_t hvm_op(struct vcpu *v, uint64_t cmd, uint64_t arg, uint64_t unuse
 	return 0;
 }
 
+static int64_t grant_table(struct vcpu *v, uint64_t cmd, uint64_t arg, uint64_t count)
+{
+	return grant_table_op(v, cmd, arg, count);
+}
+
 static int64_t event_channel_op(struct vcpu *v, uint64_t cmd, uint64_t arg, uint64_t unused)
 {
 	(void)unused;
@@ -247,6 +255,7 @@ static const hypercall_fn hypercalls[] = {
 	[HYPERCALL_memory_op] = memory_op,
 	[HYPERCALL_xen_version] = xen_version,
 	[HYPERCALL_console_io] = console_io,
+	[HYPERCALL_grant_table_op] = grant_table,
 	[HYPERCALL_vcpu_op] = vcpu_op,
 	[HYPERCALL_sched_op] = sched_op,
 	[HYPERCALL_event_channel_op] = event_channel_op,

@@ -26,9 +26,11 @@
  * before it is used, and a file that is not a 64-bit x86 bzImage, that is
  * truncated, or that does not fit with its initrd is refused by name.
  */
+#include "console.h"
 #include "domain.h"
 #include "linux_boot.h"
 #include "mm.h"
+#include "mptable.h"
 #include "paging.h"
 #include "string.h"
 #include "svm.h"
@@ -181,6 +183,30 @@ static unsigned build_e820(const struct domain *d, uint8_t *boot_params)
 
 static void put32(uint8_t *p, uint32_t v) { memcpy(p, &v, 4); }
 
+/* True if @p line has the word @p key (e.g. "tsc_early_khz=") at a word's start. */
+static bool has_option(const char *line, const char *key)
+{
+	size_t n = strlen(key);
+	for (const char *p = line; *p; p++)
+		if ((p == line || p[-1] == ' ') && strncmp(p, key, n) == 0)
+			return true;
+	return false;
+}
+
+/* The TSC's frequency, which Linux cannot measure here (each PIT read it
+ * calibrates against is an exit: docs/linux.md), given on its command line
+ * as `tsc_early_khz=` (Linux's kernel-parameters.txt) — the hypervisor
+ * knows it, as the platform clock measured it (pit.c). With it Linux trusts
+ * its TSC, uses the TSC-deadline mode of its local APIC timer (lapic.c) and
+ * needs no calibration against PIT ticks that a loaded host delays. */
+void linux_command_line(char *out, size_t size, const char *cmdline)
+{
+	if (has_option(cmdline, "tsc_early_khz="))
+		ksnprintf(out, size, "%s", cmdline);
+	else
+		ksnprintf(out, size, "%s%stsc_early_khz=%lu", cmdline, *cmdline ? " " : "", vpit_tsc_hz() / 1000);
+}
+
 /* Identity page tables for the first 4 GiB (2 MiB pages) and the boot GDT. */
 static bool write_boot_tables(struct domain *d)
 {
@@ -226,11 +252,14 @@ bool linux_load(struct domain *d, const void *image, const void *initrd, const c
 	put32(boot_params + HDR_RAMDISK_SIZE, (uint32_t)boot->initrd_size);
 	build_e820(d, boot_params);
 
-	/* The command line, cut to what the kernel accepts. */
+	/* The command line, with the TSC's rate added, cut to what the kernel accepts. */
+	static char line[2048];
+	linux_command_line(line, sizeof(line), cmdline);
+	cmdline = line;
 	size_t max = u32_at(image, HDR_CMDLINE_SIZE);
 	size_t length = MIN(strlen(cmdline), max ? max : 255);
 	char zero = 0;
-	return write_boot_tables(d) && domain_write(d, BOOT_PARAMS_GPA, boot_params, sizeof(boot_params)) &&
+	return write_boot_tables(d) && mptable_write(d) && domain_write(d, BOOT_PARAMS_GPA, boot_params, sizeof(boot_params)) &&
 	       domain_write(d, CMDLINE_GPA, cmdline, length) && domain_write(d, CMDLINE_GPA + length, &zero, 1) &&
 	       domain_write(d, boot->load_address, (const uint8_t *)image + boot->kernel_offset, boot->kernel_size) &&
 	       (!boot->initrd_size || domain_write(d, boot->initrd_address, initrd, boot->initrd_size));

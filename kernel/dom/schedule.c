@@ -23,14 +23,28 @@
 struct domain *domain_table[DOMAIN_MAX];
 unsigned domain_count;
 
+/* vpit_clock() at which @p d's next timer interrupt is due — its PIT's or
+ * its local APIC timer's, whichever comes first — or 0 if none is coming. */
+static uint64_t next_timer_event(struct domain *d)
+{
+	if (d->state != DOMAIN_RUNNABLE || d->pause_count || !d->vcpu) /* a domain Dom0 is still building */
+		return 0;
+	uint64_t pit = vpit_next_interrupt(d), apic_tsc = vlapic_timer_next(d->vcpu);
+	uint64_t apic = apic_tsc ? vpit_clock_at(apic_tsc) + 1 : 0; /* +1: the clock rounds down */
+	if (!pit || (apic && apic < pit))
+		return apic;
+	return pit;
+}
+
 /* Every domain is halted. Sleep until the next tick, unless a guest's own
- * timer (its emulated PIT) is due before: then wait for exactly that
- * moment, with interrupts on, so that the guest's interrupt is on time. */
+ * timer (its emulated PIT or APIC timer) is due before: then wait for
+ * exactly that moment, with interrupts on, so that the guest's interrupt is
+ * on time. */
 static void idle_until_next_event(struct domain **domains, unsigned count)
 {
 	uint64_t soonest = 0;
 	for (unsigned i = 0; i < count; i++) {
-		uint64_t due = domains[i]->state == DOMAIN_RUNNABLE ? vpit_next_interrupt(domains[i]) : 0;
+		uint64_t due = next_timer_event(domains[i]);
 		if (due && (!soonest || due < soonest))
 			soonest = due;
 	}
@@ -72,10 +86,12 @@ void domain_table_remove(struct domain *d)
 		}
 }
 
-/* One slice of @d's vCPU, its CPU time counted (xl list's Time(s)). */
+/* One slice of @d's vCPU, its CPU time counted (xl list's Time(s)) in TSC
+ * cycles, turned into nanoseconds only when asked (domctl.c): reading the
+ * platform clock here would calibrate it in the middle of a domain's turn. */
 static void run_slice(struct domain *d)
 {
-	uint64_t start = vpit_clock();
+	uint64_t start = rdtsc();
 	/* A PV guest runs in its own address space; an HVM guest's is in its VMCB. */
 	if (!d->hvm)
 		write_cr3(d->pml4);
@@ -84,7 +100,7 @@ static void run_slice(struct domain *d)
 	xstate_switch_out(d->vcpu);
 	if (!d->hvm)
 		write_cr3(paging_kernel_pml4());
-	d->cpu_time_ns += (vpit_clock() - start) * 1000000000ull / VPIT_HZ;
+	d->cpu_time_tsc += rdtsc() - start;
 }
 
 static void print_domain_stats(struct domain *d)
@@ -150,7 +166,7 @@ void domains_run_all(void)
 		if (dom0)
 			any = dom0->state == DOMAIN_RUNNABLE;
 		/* Every domain waits for an interrupt: sleep until the next tick. */
-		if (any && all_idle)
+		if (any && all_idle && !evtchn_take_wakeup()) /* an event raised in the pass: someone has work */
 			idle_until_next_event(domain_table, domain_count);
 	}
 

@@ -7,6 +7,7 @@
 
 #include "types.h"
 #include "event_channel.h"
+#include "grant_table.h"
 #include "shadow.h"
 #include "vdev.h"
 
@@ -67,18 +68,20 @@ struct domain {
 	uint64_t mmio_accesses;          /**< accesses the MMIO test device has seen */
 	struct vuart uart;               /**< emulated 16550A on COM1 */
 	struct vrtc rtc;                 /**< emulated CMOS RTC */
+	struct vfw_cfg fw_cfg;           /**< QEMU's fw_cfg interface */
 	bool umip;                       /**< run with CR4.UMIP (option umip=0 turns it off, lab 1's lesson) */
 	struct vpic pic;                 /**< emulated 8259 pair */
 	struct vpit pit;                 /**< emulated 8254 */
 	uint64_t shared_info_gpa;        /**< the shared-info page, Xen's layout (0: none registered; XENMEM_add_to_physmap) */
 	struct evtchn_table evtchn;      /**< its event channels and upcall vector (event_channel.h) */
+	struct grant_table grant;        /**< its grant table's frames and the grants it has mapped (grant_table.h) */
 	uint64_t timer_period_ticks;     /**< VCPUOP_set_periodic_timer: period in hypervisor ticks (0: off) */
 	uint64_t timer_next_tick;        /**< VCPUOP_set_periodic_timer: when VIRQ_TIMER is raised next */
 	unsigned console_length;         /**< characters in @c console */
 	bool privileged;                 /**< Dom0 (the module marked `dom0`): domctl, foreign mapping, its disk's ports, the console's input */
 	unsigned pause_count;            /**< XEN_DOMCTL_pausedomain minus unpausedomain: runs only at 0 (a new domain starts at 1) */
 	uint32_t shutdown_reason;        /**< why it stopped (Xen's SHUTDOWN_*, or a test guest's exit code), for getdomaininfo */
-	uint64_t cpu_time_ns;            /**< time its vCPU has run, for getdomaininfo (xl list's Time(s)) */
+	uint64_t cpu_time_tsc;           /**< TSC cycles its vCPU has run, for getdomaininfo (xl list's Time(s)) */
 	bool flush_nested;               /**< its nested page table lost entries: flush its TLB before it runs again */
 	uint64_t created_tsc;            /**< TSC at XEN_DOMCTL_createdomain (0: a boot module); for the creation figure */
 	struct foreign_map foreign[DOMAIN_FOREIGN_MAX]; /**< Dom0: the other domains' frames it has mapped */
@@ -134,7 +137,7 @@ bool domain_read(const struct domain *domain, uint64_t gpa, void *dst, size_t si
 /** Copy into guest memory; false if any byte lies outside the domain. */
 bool domain_write(struct domain *domain, uint64_t gpa, const void *src, size_t size);
 
-/** Most domains that can exist at once: beyond it, host memory is the limit (a small DomU costs about 4 MiB and 30 KiB of the hypervisor's). */
+/** Most domains that can exist at once: beyond it, host memory is the limit (a small DomU costs its memory and about 70 KiB of the hypervisor's). */
 #define DOMAIN_MAX 1024
 /** The live domains (NULL-padded), in creation order. */
 extern struct domain *domain_table[DOMAIN_MAX];

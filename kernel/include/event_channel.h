@@ -3,7 +3,7 @@
  * @brief Event channels, Xen's 2-level ABI (kernel/dom/event_channel.c).
  *
  * An event channel is a port of a domain, bound to a source (a virtual
- * IRQ, an IPI of the domain, later another domain's port). Raising it sets
+ * IRQ, an IPI of the domain, or another domain's port: interdomain). Raising it sets
  * bits in the domain's shared-info page (struct shared_info, xen.h) and,
  * unless the port or the vCPU masks it, makes the vCPU's upcall pending:
  * the hypervisor then delivers the domain's callback vector (set with
@@ -32,7 +32,7 @@ struct vcpu;
 struct evtchn {
 	uint8_t state;          /**< EVTCHNSTAT_* (xen.h); 0 = closed */
 	uint8_t vcpu;           /**< the vCPU it notifies */
-	uint16_t remote_domain; /**< unbound/interdomain (lab 4, to come): the other domain */
+	uint16_t remote_domain; /**< unbound: who may bind it; interdomain: the other domain */
 	uint32_t value;         /**< virq: the VIRQ_*; interdomain: the remote port */
 };
 
@@ -45,6 +45,25 @@ struct evtchn_table {
 
 /** EVTCHNOP_@p cmd with its argument at guest address @p arg; returns 0 or -XEN_E*. */
 int64_t evtchn_op(struct vcpu *vcpu, uint64_t cmd, uint64_t arg);
+/** Raise port @p port of @p domain: the pending/mask/selector/upcall steps of docs/hypercalls.md. */
+void evtchn_raise(struct domain *domain, unsigned port);
+/**
+ * EVTCHNOP_send on interdomain port @p port of @p domain (LAB 4,
+ * kernel/dom/evtchn_send.c): raise the port at the other end, if that end
+ * is still connected to this one. Returns 0 or -XEN_E*.
+ */
+int64_t evtchn_send_interdomain(struct domain *domain, uint32_t port);
+/** @p domain is dying: every interdomain port's other end becomes unbound again (Xen's evtchn_destroy). */
+void evtchn_release(struct domain *domain);
+/**
+ * True if a port of any domain became pending since the last call (which
+ * clears it): the scheduler then runs another round instead of sleeping
+ * until the next tick, so a domain polling for an event, or blocked, gets
+ * it without waiting 10 ms (Xen kicks the vCPU).
+ */
+bool evtchn_take_wakeup(void);
+/** The live (running) domain with id @p id, or NULL. */
+struct domain *domain_by_domid(unsigned id);
 /** Raise the port bound to @p virq on @p domain, if any (the raise algorithm of docs/hypercalls.md). */
 void evtchn_send_virq(struct domain *domain, unsigned virq);
 /**

@@ -36,6 +36,8 @@ bool linux_is_bzimage(const void *image, size_t size);
  * (arm64, RISC-V), or NULL: so that such a file is refused by name.
  */
 const char *linux_foreign_kernel(const void *image, size_t size);
+/** Linux's command line: @p cmdline, plus `tsc_early_khz=` (the TSC's rate) unless it has one; into @p out. */
+void linux_command_line(char *out, size_t size, const char *cmdline);
 /** True if a module's options @p options mark it as the previous module's initrd (a bare word `initrd`). */
 bool linux_module_is_initrd(const char *options);
 /**

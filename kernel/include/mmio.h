@@ -12,7 +12,7 @@
 
 #include "types.h"
 
-struct domain;
+struct vcpu;
 
 /** Guest-physical base of the kit's test device (a free spot below the LAPIC). */
 #define MMIO_TEST_DEVICE_BASE 0xfeb00000ull
@@ -27,11 +27,11 @@ struct domain;
 #define MMIO_TEST_ACCESSES 0x18 /**< read: how many accesses the device has seen, this one included */
 /** @} */
 
-/** True if a device claims guest-physical @p gpa. */
-bool mmio_claims(uint64_t gpa);
-/** A guest reads @p size bytes at @p gpa; returns the value (all-ones where no register is). */
-uint64_t mmio_read(struct domain *d, uint64_t gpa, unsigned size);
-/** A guest writes @p value (@p size bytes) at @p gpa. */
-void mmio_write(struct domain *d, uint64_t gpa, unsigned size, uint64_t value);
+/** True if a device claims guest-physical @p gpa for @p vcpu: its local APIC's page (lapic.h) or the test device. */
+bool mmio_claims(const struct vcpu *vcpu, uint64_t gpa);
+/** @p vcpu reads @p size bytes at @p gpa; returns the value (all-ones where no register is). */
+uint64_t mmio_read(struct vcpu *vcpu, uint64_t gpa, unsigned size);
+/** @p vcpu writes @p value (@p size bytes) at @p gpa. */
+void mmio_write(struct vcpu *vcpu, uint64_t gpa, unsigned size, uint64_t value);
 
 #endif

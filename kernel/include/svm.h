@@ -67,6 +67,7 @@ struct vcpu_ops;
 #define SVM_EXIT_CR0_READ 0x00  /**< MOV from CR0 (shadow paging: the real CR0 has WP forced) */
 #define SVM_EXIT_CR3_READ 0x03  /**< MOV from CR3 (shadow paging) */
 #define SVM_EXIT_CR0_WRITE 0x10 /**< MOV to CR0 (and LMSW, CLTS) */
+#define SVM_EXIT_CR8_WRITE 0x18 /**< MOV to CR8 (intercepted only while the TPR's bits 3:0 are not 0) */
 #define SVM_EXIT_CR3_WRITE 0x13 /**< MOV to CR3: the guest switches address space */
 #define SVM_EXIT_CR4_WRITE 0x14 /**< MOV to CR4 */
 #define SVM_EXIT_INVLPG 0x79    /**< INVLPG */
@@ -78,6 +79,7 @@ struct vcpu_ops;
 #define SVM_EXIT_HLT 0x78      /**< HLT */
 #define SVM_EXIT_IOIO 0x7b     /**< IN/OUT/INS/OUTS on an intercepted port */
 #define SVM_EXIT_MSR 0x7c      /**< RDMSR/WRMSR on an intercepted MSR */
+#define SVM_EXIT_PAUSE 0x77    /**< PAUSE (intercepted: a guest spinning waits for its timer) */
 #define SVM_EXIT_SHUTDOWN 0x7f /**< the guest triple-faulted */
 #define SVM_EXIT_VMRUN 0x80    /**< the guest executed VMRUN */
 #define SVM_EXIT_VMMCALL 0x81  /**< the guest's hypercall */

@@ -10,6 +10,7 @@
 #ifndef HYPATIA_VCPU_H
 #define HYPATIA_VCPU_H
 
+#include "lapic.h"
 #include "types.h"
 
 struct domain;
@@ -113,7 +114,8 @@ struct vcpu {
 	uint64_t cr3;               /**< the guest's view of CR3 */
 	uint64_t cr4;               /**< the guest's view of CR4 */
 	uint64_t efer;              /**< the guest's view of EFER */
-	uint64_t cr8;               /**< the guest's task-priority register (CR8) */
+	uint64_t cr8;               /**< pv: the guest's task-priority register (CR8); hardware-assisted guests: lapic.tpr */
+	struct vlapic lapic;        /**< its local APIC (hardware-assisted guests; lapic.h) */
 	struct descriptor_table_register gdtr; /**< the guest's GDTR, from its LGDT */
 	struct descriptor_table_register idtr; /**< the guest's IDTR, from its LIDT */
 	uint16_t ldtr;              /**< the guest's LDT selector (LLDT) */

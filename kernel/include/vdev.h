@@ -88,8 +88,26 @@ struct vrtc {
 	int64_t offset;     /**< seconds to add to the host's time (the guest set the clock) */
 };
 
+/** QEMU's fw_cfg interface, traditional flavour (ports 0x510/0x511; kernel/dev/fw_cfg.c). */
+struct vfw_cfg {
+	uint16_t selector; /**< the item chosen by the last write to port 0x510 */
+	uint32_t offset;   /**< the next byte of it that port 0x511 returns */
+};
+/** fw_cfg selector port (16-bit writes). */
+#define FW_CFG_PORT_SELECTOR 0x510
+/** fw_cfg data port (byte reads). */
+#define FW_CFG_PORT_DATA 0x511
+/** fw_cfg port read: the next byte(s) of the selected item (0 past its end or for no item). */
+uint32_t vfw_cfg_read(struct domain *d, uint16_t port, unsigned size);
+/** fw_cfg port write: a selector write chooses an item and starts at its first byte. */
+void vfw_cfg_write(struct domain *d, uint16_t port, unsigned size, uint32_t value);
+
 /** The platform's time base: 8254 input clocks (1.193182 MHz) since the first call, from the TSC. */
 uint64_t vpit_clock(void);
+/** vpit_clock() at host TSC value @p tsc (0 for a TSC before the clock's origin). */
+uint64_t vpit_clock_at(uint64_t tsc);
+/** The TSC's rate as the platform clock measured it, Hz: the local APIC's timer counts from it too. */
+uint64_t vpit_tsc_hz(void);
 /** The 8254's input clock, Hz. */
 #define VPIT_HZ 1193182ull
 

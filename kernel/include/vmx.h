@@ -27,12 +27,14 @@ struct vcpu_ops;
 #define VMCS_EXIT_MSR_LOAD_ADDR 0x2008 /**< u64: the host MSRs a VM exit loads */
 #define VMCS_ENTRY_MSR_LOAD_ADDR 0x200a /**< u64: the guest MSRs a VM entry loads */
 #define VMCS_TSC_OFFSET 0x2010         /**< u64: added to the TSC the guest reads */
+#define VMCS_VIRTUAL_APIC_PAGE 0x2012 /**< u64: the virtual-APIC page, whose byte 0x80 is the guest's TPR (TPR shadow) */
 #define VMCS_EPT_POINTER 0x201a        /**< u64: EPTP: EPT root, walk length, memory type */
 #define VMCS_PIN_CONTROLS 0x4000       /**< u32: pin-based VM-execution controls */
 #define VMCS_PROC_CONTROLS 0x4002      /**< u32: primary processor-based controls */
 #define VMCS_EXCEPTION_BITMAP 0x4004   /**< u32: one bit per exception vector that exits */
 #define VMCS_PF_ERROR_MASK 0x4006      /**< u32: with the match below, which \#PF error codes exit (0/0: all) */
 #define VMCS_PF_ERROR_MATCH 0x4008     /**< u32: see VMCS_PF_ERROR_MASK (SDM §25.6.3) */
+#define VMCS_TPR_THRESHOLD 0x401c     /**< u32: a guest TPR below this (bits 3:0, as CR8) exits */
 #define VMCS_CR3_TARGET_COUNT 0x400a   /**< u32: number of CR3 values a guest may load without exiting */
 #define VMCS_EXIT_CONTROLS 0x400c      /**< u32: VM-exit controls */
 #define VMCS_EXIT_MSR_STORE_COUNT 0x400e /**< u32: entries in the VM-exit MSR-store area */
@@ -142,6 +144,7 @@ struct vcpu_ops;
 #define VMX_EXIT_EPT_MISCONFIG 49     /**< EPT misconfiguration: a malformed EPT entry */
 #define VMX_EXIT_INVEPT 50            /**< INVEPT */
 #define VMX_EXIT_INVVPID 53           /**< INVVPID */
+#define VMX_EXIT_PAUSE 40             /**< PAUSE (with "PAUSE exiting") */
 #define VMX_EXIT_XSETBV 55            /**< XSETBV (always exits) */
 #define VMX_EXIT_ENTRY_FAILED (1u << 31) /**< bit 31 of the exit reason: the VM entry itself failed */
 /** @} */

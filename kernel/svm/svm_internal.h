@@ -17,6 +17,8 @@ struct vcpu;
 #define INTERCEPT_CR0_WRITE (1u << 16)
 #define INTERCEPT_CR3_WRITE (1u << 19)
 #define INTERCEPT_CR4_WRITE (1u << 20)
+#define INTERCEPT_CR8_WRITE (1u << 24)
+#define INTERCEPT_PAUSE (1u << 23)
 #define INTERCEPT_INVLPG (1u << 25)
 #define INTERCEPT_INTR (1u << 0)
 #define INTERCEPT_NMI (1u << 1)
@@ -38,6 +40,7 @@ struct vcpu;
 #define EVENT_VALID (1ull << 31)
 #define EVENT_ERROR_VALID (1ull << 11)
 #define EVENT_TYPE_INTR (0ull << 8)
+#define EVENT_TYPE_NMI (2ull << 8)
 #define EVENT_TYPE_EXCEPTION (3ull << 8)
 
 #define V_IRQ (1ull << 8)

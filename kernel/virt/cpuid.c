@@ -6,6 +6,7 @@
  * MONITOR/MWAIT (as KVM does by default), the "hypervisor
  * present" bit is set (CPUID.1:ECX[31], reserved for this use), OSXSAVE
  * (CPUID.1:ECX[27]) reports the guest's CR4 rather than the hypervisor's,
+ * leaf 1 describes the emulated local APIC (x2APIC, TSC-deadline),
  * and the leaves from 0x40000000 identify the hypervisor: Xen's, then the
  * kit's own (kernel/dom/xen_cpuid.c). Leaf 0xD needs no change: it
  * is asked while the guest's own XCR0 is loaded (xstate.c).
@@ -13,6 +14,17 @@
 #include "emulate.h"
 #include "vcpu.h"
 #include "x86.h"
+
+/* Leaf 1's bits for the local APIC, as the emulated one is (dev/lapic.c):
+ * APIC (EDX[9]), x2APIC (ECX[21]) and the TSC-deadline timer (ECX[24]),
+ * whatever the host's own APIC offers; the initial APIC ID (EBX[31:24]) is
+ * the vCPU's. */
+static void cpuid_local_apic_bits(const struct vcpu *v, struct cpuid_regs *r)
+{
+	r->edx |= 1u << 9;
+	r->ecx |= 1u << 21 | 1u << 24;
+	r->ebx = (r->ebx & 0x00ffffff) | (v->lapic.id & 0xff) << 24;
+}
 
 void cpuid_emulate(struct vcpu *v)
 {
@@ -28,6 +40,7 @@ void cpuid_emulate(struct vcpu *v)
 			 * here, and an idle guest would wait where the scheduler cannot
 			 * see it; without the bit Linux idles in HLT, which exits. */
 			r.ecx &= ~(1u << 3);
+			cpuid_local_apic_bits(v, &r);
 		}
 		if (leaf == 0x80000001)
 			r.ecx &= ~(1u << 2); /* no SVM */

@@ -411,7 +411,7 @@ uint64_t emulate_status_flags(uint64_t rflags, enum insn_class cls, unsigned siz
 bool emulate_mmio(struct vcpu *v, uint64_t gpa)
 {
 	struct insn insn;
-	if (!mmio_claims(gpa))
+	if (!mmio_claims(v, gpa))
 		return false;
 	if (!emulate_fetch_and_decode(v, &insn))
 		return true;
@@ -419,12 +419,12 @@ bool emulate_mmio(struct vcpu *v, uint64_t gpa)
 	const struct insn_operand *dst = &insn.operands[0], *src = &insn.operands[1];
 	if ((insn.cls == INSN_MOV || insn.cls == INSN_MOVZX) && insn.operand_count == 2) {
 		if (dst->kind == OPERAND_MEMORY && insn.cls == INSN_MOV) {
-			mmio_write(v->domain, gpa, dst->size, emulate_read_operand(v, src));
+			mmio_write(v, gpa, dst->size, emulate_read_operand(v, src));
 			v->regs.rip += insn.length;
 			return true;
 		}
 		if (src->kind == OPERAND_MEMORY && dst->kind == OPERAND_GPR) {
-			emulate_write_gpr_operand(v, dst, mmio_read(v->domain, gpa, src->size));
+			emulate_write_gpr_operand(v, dst, mmio_read(v, gpa, src->size));
 			v->regs.rip += insn.length;
 			return true;
 		}

@@ -15,7 +15,8 @@
  *   as on a CPU that has no SVM.
  * - 0x40000000, Xen's hypercall-page MSR: writing a page's address fills it.
  * - IA32_TIME_STAMP_COUNTER: a write becomes an offset, never reaches the host.
- * - IA32_APIC_BASE: the guest's own view.
+ * - IA32_APIC_BASE, IA32_TSC_DEADLINE and the x2APIC registers (0x800-0x8ff):
+ *   the vCPU's local APIC (dev/lapic.c), which says where they are #GP.
  * - Anything else that comes here is an MSR the guest must believe absent —
  *   SVM's VM_CR and VM_HSAVE_PA, VMX's capability MSRs and
  *   IA32_FEATURE_CONTROL: #GP, as on a CPU without the extension.
@@ -23,13 +24,13 @@
 #include "cpu.h"
 #include "domain.h"
 #include "emulate.h"
+#include "lapic.h"
 #include "shadow.h"
 #include "trap.h"
 #include "vcpu.h"
 #include "x86.h"
 
 #define MSR_TIME_STAMP_COUNTER 0x10u
-#define MSR_APIC_BASE 0x1bu
 #define EFER_LMA (1ul << 10)
 
 bool msr_emulate(struct vcpu *v, bool write)
@@ -61,13 +62,9 @@ bool msr_emulate(struct vcpu *v, bool write)
 			v->msr.tsc_offset = value - rdtsc();
 		value = rdtsc() + v->msr.tsc_offset;
 		break;
-	case MSR_APIC_BASE:
-		if (write)
-			v->msr.apic_base = value;
-		value = v->msr.apic_base;
-		break;
 	default:
-		goto fault;
+		if (!vlapic_msr(v, msr, write, &value))
+			goto fault;
 	}
 	if (!write) {
 		v->regs.rax = (uint32_t)value;

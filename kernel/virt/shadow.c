@@ -29,6 +29,7 @@
 #include "console.h"
 #include "cpu.h"
 #include "domain.h"
+#include "emulate.h"
 #include "memlayout.h"
 #include "mm.h"
 #include "paging.h"
@@ -89,6 +90,8 @@ bool shadow_install(struct vcpu *v, uint64_t gva, uint64_t gpa, bool writable, b
 	const char *why = NULL;
 	if (gva >= UPPER_HALF && !d->hvm) /* an HVM guest's root has no hypervisor half */
 		why = "the hypervisor's half of the address space";
+	else if (!hpa && d->hvm && emulate_mmio(v, gpa))
+		return true; /* a device's registers (the local APIC's page): never mapped, each access emulated */
 	else if (!hpa)
 		why = "a frame outside the domain's memory";
 	if (why) {

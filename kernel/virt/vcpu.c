@@ -68,7 +68,8 @@ struct vcpu *vcpu_create(struct domain *domain, const struct vcpu_ops *ops)
 	v->cr0 = CR0_PE | (1ul << 1) | (1ul << 4) | (1ul << 5) | CR0_WP | CR0_PG; /* PE MP ET NE WP PG */
 	v->cr4 = CR4_PAE;
 	v->efer = EFER_LME | (1ul << 10) /* LMA */ | (cpu.nx ? EFER_NXE : 0);
-	v->msr.apic_base = 0xfee00000 | (1ul << 11) /* enabled */ | (1ul << 8) /* BSP */;
+	v->msr.apic_base = LAPIC_DEFAULT_BASE | APIC_BASE_ENABLE | APIC_BASE_BSP;
+	vlapic_reset(v);
 	if (!xstate_vcpu_init(v)) {
 		kfree(v);
 		return NULL;
@@ -230,6 +231,7 @@ static void update_timers(struct vcpu *v)
 	struct domain *d = v->domain;
 	uint64_t now = timer_ticks();
 	vpit_update(d, now);
+	vlapic_timer_update(v);
 	vuart_poll_input(d); /* what was typed on the console, for a guest that listens */
 	if (d->timer_period_ticks && now >= d->timer_next_tick) {
 		evtchn_send_virq(d, VIRQ_TIMER); /* ticks missed meanwhile are one event */

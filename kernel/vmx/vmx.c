@@ -67,7 +67,7 @@ static paddr_t vmxon_pa, io_bitmap_pa, msr_bitmap_pa, current_vmcs_pa;
 static paddr_t dom0_io_bitmap_pa;
 static uint32_t vmcs_revision, pin_controls, proc_controls, proc2_controls, exit_controls, entry_controls;
 static uint64_t cr0_fixed0, cr0_fixed1, cr4_fixed0, cr4_fixed1;
-static bool invept_all_contexts, unrestricted_guest, shadow_paging_controls;
+static bool invept_all_contexts, unrestricted_guest, shadow_paging_controls, tpr_shadow;
 
 /* The MSRs SVM's VMLOAD/VMSAVE switch and VMX does not (vmx_internal.h). */
 static const uint32_t switched_msrs[VMX_SWITCHED_MSRS] = {0xc0000081 /* STAR */, 0xc0000082 /* LSTAR */,
@@ -187,6 +187,18 @@ static bool vmx_capabilities(void)
 		adjust_controls(true_msrs ? MSR_IA32_VMX_TRUE_PROCBASED_CTLS : MSR_IA32_VMX_PROCBASED_CTLS,
 				proc_controls | PROC_CR3_LOAD_EXITING | PROC_CR3_STORE_EXITING | PROC_INVLPG_EXITING,
 				&unused);
+	/* Optional: the TPR shadow, so that the guest's CR8 is its APIC's TPR
+	 * (SDM Vol. 3A §11.8.6.1) without an exit per MOV and without reaching
+	 * the host's own TPR (SDM Vol. 3C §30.1.1). */
+	tpr_shadow = adjust_controls(true_msrs ? MSR_IA32_VMX_TRUE_PROCBASED_CTLS : MSR_IA32_VMX_PROCBASED_CTLS,
+				     proc_controls | PROC_USE_TPR_SHADOW, &unused);
+	if (tpr_shadow)
+		proc_controls |= PROC_USE_TPR_SHADOW;
+	/* Optional: PAUSE exiting, so that a guest spinning for its timer gets
+	 * it on time (svm.c, pause_exit). */
+	if (adjust_controls(true_msrs ? MSR_IA32_VMX_TRUE_PROCBASED_CTLS : MSR_IA32_VMX_PROCBASED_CTLS,
+			    proc_controls | PROC_PAUSE_EXITING, &unused))
+		proc_controls |= PROC_PAUSE_EXITING;
 	/* CR3 exiting is default-1 without the TRUE MSRs: allow any CR3. */
 	proc_controls &= ~(true_msrs ? PROC_CR3_LOAD_EXITING | PROC_CR3_STORE_EXITING : 0);
 	cr0_fixed0 = rdmsr(MSR_IA32_VMX_CR0_FIXED0);
@@ -252,6 +264,11 @@ bool vmx_enable(void)
 					MSR_IA32_FEATURE_CONTROL};
 	for (size_t i = 0; i < ARRAY_SIZE(intercepted); i++)
 		intercept_msr(msr_bitmap, intercepted[i]);
+	/* The guest's local APIC is emulated (dev/lapic.c): its TSC deadline
+	 * and its x2APIC registers must not reach the host's. */
+	intercept_msr(msr_bitmap, 0x6e0 /* IA32_TSC_DEADLINE */);
+	for (uint32_t msr = 0x800; msr <= 0x8ff; msr++)
+		intercept_msr(msr_bitmap, msr);
 	for (uint32_t msr = MSR_IA32_VMX_BASIC; msr <= MSR_IA32_VMX_VMFUNC; msr++)
 		intercept_msr(msr_bitmap, msr); /* the guest sees no VMX */
 	kprintf("[hv] vmx: enabled (VMXON region at 0x%lx, VMCS revision %u)\n", vmxon_pa, vmcs_revision);
@@ -306,8 +323,11 @@ static bool vmx_setup(struct vcpu *v)
 	}
 	s->vmcs_pa = frame_alloc();
 	s->guest_msrs_pa = frame_alloc(); /* guest MSRs, then the host's at +2048 */
-	if (!s->vmcs_pa || !s->guest_msrs_pa)
+	s->virtual_apic_pa = tpr_shadow ? frame_alloc() : 0;
+	if (!s->vmcs_pa || !s->guest_msrs_pa || (tpr_shadow && !s->virtual_apic_pa))
 		return false;
+	if (tpr_shadow)
+		memset(phys_to_virt(s->virtual_apic_pa), 0, PAGE_SIZE);
 	*(uint32_t *)phys_to_virt(s->vmcs_pa) = vmcs_revision;
 	if (!vmcs_clear(s->vmcs_pa) || !vmcs_load(s->vmcs_pa)) {
 		kprintf("[hv] vmx: VMCLEAR/VMPTRLD of a new VMCS failed\n");
@@ -326,6 +346,10 @@ static bool vmx_setup(struct vcpu *v)
 	vmwrite(VMCS_IO_BITMAP_B, io_bitmaps + PAGE_SIZE);
 	vmwrite(VMCS_MSR_BITMAP, msr_bitmap_pa);
 	vmwrite(VMCS_TSC_OFFSET, 0);
+	if (tpr_shadow) {
+		vmwrite(VMCS_VIRTUAL_APIC_PAGE, s->virtual_apic_pa);
+		vmwrite(VMCS_TPR_THRESHOLD, 0); /* never exit for a lowered TPR */
+	}
 	vmwrite(VMCS_ENTRY_MSR_LOAD_ADDR, s->guest_msrs_pa);
 	vmwrite(VMCS_ENTRY_MSR_LOAD_COUNT, VMX_SWITCHED_MSRS);
 	vmwrite(VMCS_EXIT_MSR_STORE_ADDR, s->guest_msrs_pa);
@@ -386,6 +410,8 @@ static void vmx_teardown(struct vcpu *v)
 		}
 		if (s->guest_msrs_pa)
 			frame_free(s->guest_msrs_pa);
+		if (s->virtual_apic_pa)
+			frame_free(s->virtual_apic_pa);
 		kfree(s);
 	}
 	v->backend = NULL;
@@ -421,6 +447,14 @@ static void xsetbv_exit(struct vcpu *v)
 	v->regs.rip += vmread(VMCS_EXIT_INSTRUCTION_LEN);
 }
 
+/* PAUSE: a spin-wait loop, often for the guest's own timer (svm.c's
+ * pause_exit says why it exits); only the step. */
+static void pause_exit(struct vcpu *v)
+{
+	v->exit = (struct vcpu_exit){.reason = VCPU_EXIT_NONE, .next_rip = v->regs.rip};
+	v->regs.rip += vmread(VMCS_EXIT_INSTRUCTION_LEN);
+}
+
 static void vmx_run(struct vcpu *v)
 {
 	struct vmx_state *s = v->backend;
@@ -448,6 +482,10 @@ static void vmx_run(struct vcpu *v)
 	 * multiboot kernel starts outside long mode and enters it itself. */
 	vmwrite(VMCS_GUEST_EFER, v->efer);
 	vmwrite(VMCS_TSC_OFFSET, v->msr.tsc_offset);
+	/* CR8 is the APIC's TPR: the TPR shadow holds it while the guest runs. */
+	volatile uint8_t *vtpr = s->virtual_apic_pa ? (uint8_t *)phys_to_virt(s->virtual_apic_pa) + 0x80 : NULL;
+	if (vtpr)
+		*vtpr = (uint8_t)v->lapic.tpr;
 	uint32_t entry = (uint32_t)vmread(VMCS_ENTRY_CONTROLS);
 	vmwrite(VMCS_ENTRY_CONTROLS,
 		v->efer & EFER_LMA ? entry | ENTRY_IA32E_MODE_GUEST : entry & ~ENTRY_IA32E_MODE_GUEST);
@@ -460,13 +498,11 @@ static void vmx_run(struct vcpu *v)
 	 * during the guest makes it exit (external-interrupt exiting, not
 	 * acknowledged) and waits until the STI below, which runs the
 	 * hypervisor's handler. VMX does not switch CR2: we do. */
-	if (v->domain->flush_nested && invept_all_contexts) { /* a foreign mapping came or went (domctl.c) */
-		struct {
-			uint64_t eptp, reserved;
-		} descriptor = {0, 0};
-		__asm__ volatile("invept %0, %1" : : "m"(descriptor), "r"(2ull) : "cc", "memory");
-	}
+	/* lab 4: a grant (grant_table.c) or a foreign mapping (domctl.c) left the EPT; forget it */
+	bool flush = grant_take_tlb_flush(v->domain) | v->domain->flush_nested;
 	v->domain->flush_nested = false;
+	if (flush && invept_all_contexts)
+		__asm__ volatile("invept %0, %1" : : "m"((struct { uint64_t eptp, reserved; }){0, 0}), "r"(2ull) : "cc", "memory");
 	cli();
 	write_cr2(v->cr2);
 	int failed = vmx_enter(&v->regs, s->launched);
@@ -493,9 +529,14 @@ static void vmx_run(struct vcpu *v)
 		v->cr3 = vmread(VMCS_GUEST_CR3);
 	v->cr4 = (vmread(VMCS_GUEST_CR4) & ~s->cr4_mask) | (vmread(VMCS_CR4_READ_SHADOW) & s->cr4_mask);
 	v->efer = vmread(VMCS_GUEST_EFER);
+	if (vtpr && *vtpr != (uint8_t)v->lapic.tpr)
+		v->lapic.tpr = *vtpr;
 	requeue_interrupted_event();
-	if ((uint32_t)vmread(VMCS_EXIT_REASON) == VMX_EXIT_XSETBV)
+	uint32_t reason = (uint32_t)vmread(VMCS_EXIT_REASON);
+	if (reason == VMX_EXIT_XSETBV)
 		xsetbv_exit(v); /* none of the test guests' exits: handled here, not in vmcs.c */
+	else if (reason == VMX_EXIT_PAUSE)
+		pause_exit(v);
 	else
 		vmx_decode_exit(v, s);
 }
@@ -521,10 +562,20 @@ void vmx_close_interrupt_window(struct vmx_state *s)
 static void vmx_deliver_pending(struct vcpu *v)
 {
 	struct vmx_state *s = v->backend;
-	struct domain *d = v->domain;
-	int vector = vpic_pending_vector(d);
-	bool upcall = vector < 0 && evtchn_upcall_pending(v);
-	if (vector < 0 && !upcall)
+	if (v->lapic.nmi_pending) {
+		if (!vmcs_load(s->vmcs_pa) || (vmread(VMCS_ENTRY_INTR_INFO) & EVENT_VALID) ||
+		    (vmread(VMCS_GUEST_INTERRUPTIBILITY) & (INTERRUPTIBILITY_STI | INTERRUPTIBILITY_MOV_SS | INTERRUPTIBILITY_NMI)))
+			return; /* an NMI now would fail the entry checks (SDM §27.3.1.5): at a later exit */
+		/* An NMI from the APIC (ICR, LINT1): taken whatever IF says; the
+		 * injection blocks further NMIs until the handler's IRET (SDM Vol. 3C §27.6.1.2). */
+		vlapic_take_nmi(v);
+		vmwrite(VMCS_ENTRY_INTR_INFO, VEC_NMI | EVENT_TYPE_NMI | EVENT_VALID);
+		v->halted = false;
+		return;
+	}
+	enum vcpu_interrupt_source source;
+	int vector = vcpu_pending_interrupt(v, &source);
+	if (vector < 0)
 		return;
 	if (!vmcs_load(s->vmcs_pa))
 		return;
@@ -539,11 +590,7 @@ static void vmx_deliver_pending(struct vcpu *v)
 		}
 		return;
 	}
-	if (upcall) {
-		vector = d->evtchn.callback_vector; /* Xen's callback vector: no LAPIC, no EOI */
-	} else {
-		vpic_acknowledge(d);
-	}
+	vcpu_acknowledge_interrupt(v, source, vector);
 	vmwrite(VMCS_ENTRY_INTR_INFO, (uint32_t)vector | EVENT_TYPE_INTR | EVENT_VALID);
 	v->halted = false;
 }

@@ -22,8 +22,10 @@ struct vcpu;
 #define PROC_INVLPG_EXITING (1u << 9)
 #define PROC_CR3_LOAD_EXITING (1u << 15)
 #define PROC_CR3_STORE_EXITING (1u << 16)
+#define PROC_USE_TPR_SHADOW (1u << 21)     /* MOV to/from CR8 use the virtual-APIC page's TPR */
 #define PROC_USE_IO_BITMAPS (1u << 25)
 #define PROC_USE_MSR_BITMAPS (1u << 28)
+#define PROC_PAUSE_EXITING (1u << 30)
 #define PROC_ACTIVATE_SECONDARY (1u << 31)
 /* Secondary processor-based controls (Table 25-7). */
 #define PROC2_ENABLE_EPT (1u << 1)
@@ -53,6 +55,7 @@ struct vcpu;
 /* Guest interruptibility state (§25.4.2, Table 25-3). */
 #define INTERRUPTIBILITY_STI (1u << 0)
 #define INTERRUPTIBILITY_MOV_SS (1u << 1)
+#define INTERRUPTIBILITY_NMI (1u << 3)
 
 /* The guest MSRs VMX does not switch by itself (SVM's VMLOAD/VMSAVE do):
  * a VM entry loads them from an MSR-load area, a VM exit stores them there
@@ -72,6 +75,7 @@ struct vmx_state {
 	bool unrestricted;      /* "unrestricted guest" on: PE and PG are the guest's */
 	bool window_requested;  /* interrupt-window exiting set: waiting for the guest to accept */
 	uint64_t exit_rip;      /* RIP when the guest last exited */
+	paddr_t virtual_apic_pa; /* TPR shadow: the page whose byte 0x80 CR8 reads and writes (0: none) */
 	uint64_t cr0_fixed, cr4_fixed; /* CR0/CR4 bits that must be 1 in VMX operation (FIXED0 MSRs) */
 	uint64_t cr0_mask, cr4_mask;   /* the CR0/CR4 bits the host owns (the fixed ones) */
 };
