@@ -145,6 +145,12 @@ void domains_run_all(void)
 		refused += d == NULL;
 		if (d)
 			domain_table_add(d);
+		if (domain_count == DOMAIN_MAX && i + 1 < mbi->mods_count) {
+			/* Say so rather than leave the rest out without a word (DESIGN §9). */
+			kprintf("[hv] modules %u-%u refused: at most %u domains at once\n", i + 1, mbi->mods_count - 1,
+				DOMAIN_MAX);
+			refused += mbi->mods_count - 1 - i;
+		}
 	}
 
 	/* Domains come (Dom0's xl create) and go (xl destroy) while this runs:
