@@ -132,7 +132,9 @@ def shell_session(build, nonce, linux_files, mode):
         # tsc_early_khz= the loader adds): what wakes the shell from 'sleep 1' is a LOC interrupt.
         s.child.sendline("cat /sys/devices/system/clockevents/clockevent0/current_device; "
                          "grep LOC: /proc/interrupts; sleep 1; grep LOC: /proc/interrupts")
-        s.expect(r"\[d1\] (\S+)\r*\n(?:.*\n)*?.*LOC: +(\d+)[^\n]*\n(?:.*\n)*?.*LOC: +(\d+)", COMMAND_TIMEOUT,
+        # Each reading up to the words after it: matching as bytes arrive once took "12" of "1279".
+        s.expect(r"\[d1\] (\S+)\r*\n(?:.*\n)*?.*LOC: +(\d+) +Local timer[^\n]*\n(?:.*\n)*?.*LOC: +(\d+) +Local timer",
+                 COMMAND_TIMEOUT,
                  "the clock event device's name and two readings of the LOC line")
         device, before, after = s.child.match.group(1), int(s.child.match.group(2)), int(s.child.match.group(3))
         if not device.startswith("lapic") or after <= before:
