@@ -12,6 +12,8 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "hex.h"
+
 #include "consoled.h"
 
 static struct xencons_interface page;
@@ -20,17 +22,6 @@ static void print(void *context, const char *name, const char *line)
 {
 	(void)context;
 	printf("line [%s] %s\n", name, line);
-}
-
-static size_t unhex(const char *hex, char *out)
-{
-	size_t n = 0;
-	for (; hex[0] && hex[1] && hex[0] != '\n'; hex += 2) {
-		unsigned v;
-		sscanf(hex, "%2x", &v);
-		out[n++] = (char)v;
-	}
-	return n;
 }
 
 int main(void)

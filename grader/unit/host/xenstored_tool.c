@@ -16,6 +16,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "hex.h"
+
 #include "xenstored.h"
 
 #define DOMAINS 8
@@ -37,17 +39,6 @@ static void ring_put(int d, const uint8_t *bytes, size_t n)
 		r->req[r->req_prod & (XENSTORE_RING_SIZE - 1)] = (char)bytes[i];
 		r->req_prod++;
 	}
-}
-
-static size_t unhex(const char *hex, uint8_t *out)
-{
-	size_t n = 0;
-	for (; hex[0] && hex[1] && hex[0] != '\n'; hex += 2) {
-		unsigned v;
-		sscanf(hex, "%2x", &v);
-		out[n++] = (uint8_t)v;
-	}
-	return n;
 }
 
 static void drain(void)
